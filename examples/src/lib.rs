@@ -1,0 +1,1 @@
+//! Runnable examples of the toolkit; each lives in this package's `examples/` targets.

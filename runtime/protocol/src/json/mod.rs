@@ -1,0 +1,550 @@
+//! The JSON encoding of hub messages: one JSON object per message, each followed by the
+//! record separator `0x1E`.
+
+pub(crate) mod scan;
+
+use std::borrow::Cow;
+
+use crate::error::{Offset, ProtocolError};
+use crate::message::{
+    CancelInvocation, Close, Completion, CompletionResult, Headers, HubMessage, Invocation,
+    StreamInvocation, StreamItem,
+};
+use crate::payload::{Arguments, Payload};
+use crate::protocol::Protocol;
+use scan::{expect, read_integer, read_string, scan_array, skip_value, skip_ws};
+
+/// The record separator that ends every JSON message (and every handshake message).
+pub const RECORD_SEPARATOR: u8 = 0x1e;
+
+fn wrong_type(name: &'static str, expected: &'static str) -> ProtocolError {
+    ProtocolError::UnexpectedType { name, expected }
+}
+
+/// The properties of a message object, before the message type decides what they mean.
+#[derive(Default)]
+struct Fields<'a> {
+    ty: Option<i64>,
+    invocation_id: Option<Cow<'a, str>>,
+    target: Option<Cow<'a, str>>,
+    arguments: Option<(&'a str, usize)>,
+    stream_ids: Option<Vec<Cow<'a, str>>>,
+    item: Option<&'a str>,
+    result: Option<&'a str>,
+    error: Option<Cow<'a, str>>,
+    headers: Headers<'a>,
+    allow_reconnect: bool,
+    sequence_id: Option<u64>,
+}
+
+fn string_or_null<'a>(
+    s: &'a str,
+    p: usize,
+    name: &'static str,
+) -> Result<(Option<Cow<'a, str>>, usize), ProtocolError> {
+    match s.as_bytes().get(p) {
+        Some(b'"') => {
+            let (v, end) = read_string(s, p)?;
+            Ok((Some(v), end))
+        }
+        Some(b'n') => Ok((None, skip_value(s.as_bytes(), p, 1)?)),
+        _ => Err(wrong_type(name, "String")),
+    }
+}
+
+fn headers_object<'a>(s: &'a str, mut p: usize) -> Result<(Headers<'a>, usize), ProtocolError> {
+    let b = s.as_bytes();
+    if b.get(p) != Some(&b'{') {
+        return Err(wrong_type("headers", "StartObject"));
+    }
+    p = skip_ws(b, p + 1);
+    let mut h = Vec::new();
+    if b.get(p) == Some(&b'}') {
+        return Ok((Headers(h), p + 1));
+    }
+    loop {
+        if b.get(p) != Some(&b'"') {
+            return Err(ProtocolError::InvalidJson {
+                offset: Offset(p),
+                reason: "expected a property name",
+            });
+        }
+        let (k, after) = read_string(s, p)?;
+        p = skip_ws(b, expect(b, after, b':', "expected ':'")?);
+        if b.get(p) != Some(&b'"') {
+            return Err(ProtocolError::UnexpectedType {
+                name: "header",
+                expected: "String",
+            });
+        }
+        let (v, after) = read_string(s, p)?;
+        h.push((k, v));
+        p = skip_ws(b, after);
+        match b.get(p) {
+            Some(b',') => p = skip_ws(b, p + 1),
+            Some(b'}') => return Ok((Headers(h), p + 1)),
+            _ => {
+                return Err(ProtocolError::InvalidJson {
+                    offset: Offset(p),
+                    reason: "expected ',' or '}'",
+                });
+            }
+        }
+    }
+}
+
+/// Decodes one message from one frame (without its record separator).
+pub(crate) fn decode(frame: &[u8]) -> Result<HubMessage<'_>, ProtocolError> {
+    let s = std::str::from_utf8(frame).map_err(|e| ProtocolError::InvalidUtf8 {
+        offset: Offset(e.valid_up_to()),
+    })?;
+    decode_str(s)
+}
+
+fn decode_str(s: &str) -> Result<HubMessage<'_>, ProtocolError> {
+    let b = s.as_bytes();
+    let mut p = skip_ws(b, 0);
+    if b.get(p) != Some(&b'{') {
+        return Err(ProtocolError::InvalidJson {
+            offset: Offset(p),
+            reason: "expected a JSON object",
+        });
+    }
+    p = skip_ws(b, p + 1);
+    let mut f = Fields::default();
+    if b.get(p) == Some(&b'}') {
+        p += 1;
+    } else {
+        loop {
+            if b.get(p) != Some(&b'"') {
+                return Err(ProtocolError::InvalidJson {
+                    offset: Offset(p),
+                    reason: "expected a property name",
+                });
+            }
+            let (key, after) = read_string(s, p)?;
+            p = skip_ws(b, expect(b, after, b':', "expected ':'")?);
+            p = field(s, p, &key, &mut f)?;
+            p = skip_ws(b, p);
+            match b.get(p) {
+                Some(b',') => p = skip_ws(b, p + 1),
+                Some(b'}') => {
+                    p += 1;
+                    break;
+                }
+                _ => {
+                    return Err(ProtocolError::InvalidJson {
+                        offset: Offset(p),
+                        reason: "expected ',' or '}'",
+                    });
+                }
+            }
+        }
+    }
+    let end = skip_ws(b, p);
+    if end != b.len() {
+        return Err(ProtocolError::TrailingData {
+            offset: Offset(end),
+        });
+    }
+    build(f)
+}
+
+/// Reads the value of property `key` at `p` into `f`; returns the position after it.
+fn field<'a>(s: &'a str, p: usize, key: &str, f: &mut Fields<'a>) -> Result<usize, ProtocolError> {
+    let b = s.as_bytes();
+    let raw_value = |p: usize| -> Result<(&'a str, usize), ProtocolError> {
+        let end = skip_value(b, p, 1)?;
+        Ok((&s[p..end], end))
+    };
+    Ok(match key {
+        "type" => {
+            if !matches!(b.get(p), Some(b'-' | b'0'..=b'9')) {
+                // Validate whatever is there first, so syntax errors are reported as such.
+                skip_value(b, p, 1)?;
+                return Err(wrong_type("type", "Number"));
+            }
+            let (v, end) = read_integer(b, p)?;
+            f.ty = Some(
+                v.and_then(|v| i64::try_from(v).ok())
+                    .ok_or(wrong_type("type", "Number"))?,
+            );
+            end
+        }
+        "invocationId" => {
+            let (v, end) = string_or_null(s, p, "invocationId")?;
+            f.invocation_id = v;
+            end
+        }
+        "target" => {
+            let (v, end) = string_or_null(s, p, "target")?;
+            f.target = v;
+            end
+        }
+        "error" => {
+            let (v, end) = string_or_null(s, p, "error")?;
+            f.error = v;
+            end
+        }
+        "arguments" => {
+            if b.get(p) != Some(&b'[') {
+                skip_value(b, p, 1)?;
+                return Err(wrong_type("arguments", "Array"));
+            }
+            let (end, count) = scan_array(b, p, 1)?;
+            f.arguments = Some((&s[p..end], count));
+            end
+        }
+        "streamIds" => {
+            match b.get(p) {
+                Some(b'[') => {}
+                Some(b'n') => return Err(ProtocolError::NullValue("streamIds")),
+                _ => {
+                    skip_value(b, p, 1)?;
+                    return Err(wrong_type("streamIds", "Array"));
+                }
+            }
+            let mut ids = Vec::new();
+            let mut q = skip_ws(b, p + 1);
+            if b.get(q) == Some(&b']') {
+                q += 1;
+            } else {
+                loop {
+                    if b.get(q) != Some(&b'"') {
+                        skip_value(b, q, 2)?;
+                        return Err(wrong_type("streamIds", "String"));
+                    }
+                    let (id, after) = read_string(s, q)?;
+                    ids.push(id);
+                    q = skip_ws(b, after);
+                    match b.get(q) {
+                        Some(b',') => q = skip_ws(b, q + 1),
+                        Some(b']') => {
+                            q += 1;
+                            break;
+                        }
+                        _ => {
+                            return Err(ProtocolError::InvalidJson {
+                                offset: Offset(q),
+                                reason: "expected ',' or ']'",
+                            });
+                        }
+                    }
+                }
+            }
+            f.stream_ids = Some(ids);
+            q
+        }
+        "item" => {
+            let (v, end) = raw_value(p)?;
+            f.item = Some(v);
+            end
+        }
+        "result" => {
+            let (v, end) = raw_value(p)?;
+            f.result = Some(v);
+            end
+        }
+        "headers" => {
+            let (h, end) = headers_object(s, p)?;
+            f.headers = h;
+            end
+        }
+        "allowReconnect" => match b.get(p) {
+            Some(b't') | Some(b'f') => {
+                let end = skip_value(b, p, 1)?;
+                f.allow_reconnect = b[p] == b't';
+                end
+            }
+            _ => {
+                skip_value(b, p, 1)?;
+                return Err(ProtocolError::UnexpectedType {
+                    name: "allowReconnect",
+                    expected: "Boolean",
+                });
+            }
+        },
+        "sequenceId" => {
+            let bad = || wrong_type("sequenceId", "Number");
+            if !matches!(b.get(p), Some(b'0'..=b'9')) {
+                skip_value(b, p, 1)?;
+                return Err(bad());
+            }
+            let (v, end) = read_integer(b, p)?;
+            f.sequence_id = Some(v.and_then(|v| u64::try_from(v).ok()).ok_or_else(bad)?);
+            end
+        }
+        // Unknown properties are ignored, as ASP.NET Core does.
+        _ => skip_value(b, p, 1)?,
+    })
+}
+
+fn required<T>(v: Option<T>, name: &'static str) -> Result<T, ProtocolError> {
+    v.ok_or(ProtocolError::MissingProperty { name })
+}
+
+fn arguments(a: Option<(&str, usize)>) -> Result<Arguments<'_>, ProtocolError> {
+    let (raw, n) = required(a, "arguments")?;
+    Ok(Arguments::from_raw_array(Protocol::Json, raw.as_bytes(), n))
+}
+
+fn build(f: Fields<'_>) -> Result<HubMessage<'_>, ProtocolError> {
+    let ty = required(f.ty, "type")?;
+    Ok(match ty {
+        1 => {
+            let target = required(f.target, "target")?;
+            HubMessage::Invocation(Invocation {
+                headers: f.headers,
+                invocation_id: f.invocation_id.filter(|id| !id.is_empty()),
+                target,
+                arguments: arguments(f.arguments)?,
+                stream_ids: f.stream_ids,
+            })
+        }
+        4 => {
+            let invocation_id = required(f.invocation_id, "invocationId")?;
+            let target = required(f.target, "target")?;
+            HubMessage::StreamInvocation(StreamInvocation {
+                headers: f.headers,
+                invocation_id,
+                target,
+                arguments: arguments(f.arguments)?,
+                stream_ids: f.stream_ids,
+            })
+        }
+        2 => {
+            let invocation_id = required(f.invocation_id, "invocationId")?;
+            let item = required(f.item, "item")?;
+            HubMessage::StreamItem(StreamItem {
+                headers: f.headers,
+                invocation_id,
+                item: Payload::from_raw(Protocol::Json, item.as_bytes()),
+            })
+        }
+        3 => {
+            let invocation_id = required(f.invocation_id, "invocationId")?;
+            let result = match (f.error, f.result) {
+                (Some(_), Some(_)) => return Err(ProtocolError::ResultAndError),
+                (Some(e), None) => CompletionResult::Error(e),
+                (None, Some(r)) => {
+                    CompletionResult::Value(Payload::from_raw(Protocol::Json, r.as_bytes()))
+                }
+                (None, None) => CompletionResult::Void,
+            };
+            HubMessage::Completion(Completion {
+                headers: f.headers,
+                invocation_id,
+                result,
+            })
+        }
+        5 => HubMessage::CancelInvocation(CancelInvocation {
+            headers: f.headers,
+            invocation_id: required(f.invocation_id, "invocationId")?,
+        }),
+        6 => HubMessage::Ping,
+        7 => HubMessage::Close(Close {
+            error: f.error,
+            allow_reconnect: f.allow_reconnect,
+        }),
+        8 => HubMessage::Ack {
+            sequence_id: required(f.sequence_id, "sequenceId")?,
+        },
+        9 => HubMessage::Sequence {
+            sequence_id: required(f.sequence_id, "sequenceId")?,
+        },
+        other => return Err(ProtocolError::UnknownMessageType(other)),
+    })
+}
+
+/// Appends `s` as a JSON string literal, escaping exactly what `JSON.stringify` escapes.
+pub(crate) fn write_str(out: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(b'"');
+    let b = s.as_bytes();
+    let mut run = 0;
+    for (i, &c) in b.iter().enumerate() {
+        let esc: &[u8] = match c {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0x00..=0x1f => &[],
+            _ => continue,
+        };
+        out.extend_from_slice(&b[run..i]);
+        if esc.is_empty() {
+            out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(c >> 4)],
+                HEX[usize::from(c & 0xf)],
+            ]);
+        } else {
+            out.extend_from_slice(esc);
+        }
+        run = i + 1;
+    }
+    out.extend_from_slice(&b[run..]);
+    out.push(b'"');
+}
+
+fn write_headers(out: &mut Vec<u8>, h: &Headers<'_>) {
+    if h.is_empty() {
+        return;
+    }
+    out.extend_from_slice(b",\"headers\":{");
+    for (i, (k, v)) in h.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_str(out, k);
+        out.push(b':');
+        write_str(out, v);
+    }
+    out.push(b'}');
+}
+
+fn json_payload<'p>(p: &'p Payload<'_>) -> Result<&'p [u8], ProtocolError> {
+    if p.protocol() == Protocol::Json {
+        Ok(p.as_bytes())
+    } else {
+        Err(ProtocolError::UnexpectedType {
+            name: "payload",
+            expected: "JSON",
+        })
+    }
+}
+
+fn type_prefix(out: &mut Vec<u8>, ty: u8) {
+    out.extend_from_slice(b"{\"type\":");
+    out.push(b'0' + ty);
+}
+
+fn write_id(out: &mut Vec<u8>, id: &str) {
+    out.extend_from_slice(b",\"invocationId\":");
+    write_str(out, id);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn invocation(
+    out: &mut Vec<u8>,
+    ty: u8,
+    headers: &Headers<'_>,
+    id: Option<&str>,
+    target: &str,
+    args: &Arguments<'_>,
+    stream_ids: Option<&[Cow<'_, str>]>,
+) -> Result<(), ProtocolError> {
+    if args.protocol() != Protocol::Json {
+        return Err(ProtocolError::UnexpectedType {
+            name: "arguments",
+            expected: "JSON",
+        });
+    }
+    type_prefix(out, ty);
+    write_headers(out, headers);
+    if let Some(id) = id {
+        write_id(out, id);
+    }
+    out.extend_from_slice(b",\"target\":");
+    write_str(out, target);
+    out.extend_from_slice(b",\"arguments\":");
+    out.extend_from_slice(args.raw_array());
+    if let Some(ids) = stream_ids {
+        out.extend_from_slice(b",\"streamIds\":[");
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_str(out, id);
+        }
+        out.push(b']');
+    }
+    Ok(())
+}
+
+/// Appends one message and its record separator to `out`.
+pub(crate) fn encode(msg: &HubMessage<'_>, out: &mut Vec<u8>) -> Result<(), ProtocolError> {
+    let start = out.len();
+    let res = encode_inner(msg, out);
+    if res.is_err() {
+        out.truncate(start);
+    }
+    res
+}
+
+fn encode_inner(msg: &HubMessage<'_>, out: &mut Vec<u8>) -> Result<(), ProtocolError> {
+    match msg {
+        HubMessage::Invocation(m) => invocation(
+            out,
+            1,
+            &m.headers,
+            m.invocation_id.as_deref(),
+            &m.target,
+            &m.arguments,
+            m.stream_ids.as_deref(),
+        )?,
+        HubMessage::StreamInvocation(m) => invocation(
+            out,
+            4,
+            &m.headers,
+            Some(&m.invocation_id),
+            &m.target,
+            &m.arguments,
+            m.stream_ids.as_deref(),
+        )?,
+        HubMessage::StreamItem(m) => {
+            let item = json_payload(&m.item)?;
+            type_prefix(out, 2);
+            write_headers(out, &m.headers);
+            write_id(out, &m.invocation_id);
+            out.extend_from_slice(b",\"item\":");
+            out.extend_from_slice(item);
+        }
+        HubMessage::Completion(m) => {
+            type_prefix(out, 3);
+            write_headers(out, &m.headers);
+            write_id(out, &m.invocation_id);
+            match &m.result {
+                CompletionResult::Void => {}
+                CompletionResult::Value(v) => {
+                    let v = json_payload(v)?;
+                    out.extend_from_slice(b",\"result\":");
+                    out.extend_from_slice(v);
+                }
+                CompletionResult::Error(e) => {
+                    out.extend_from_slice(b",\"error\":");
+                    write_str(out, e);
+                }
+            }
+        }
+        HubMessage::CancelInvocation(m) => {
+            type_prefix(out, 5);
+            write_headers(out, &m.headers);
+            write_id(out, &m.invocation_id);
+        }
+        HubMessage::Ping => type_prefix(out, 6),
+        HubMessage::Close(m) => {
+            type_prefix(out, 7);
+            if let Some(e) = &m.error {
+                out.extend_from_slice(b",\"error\":");
+                write_str(out, e);
+            }
+            if m.allow_reconnect {
+                out.extend_from_slice(b",\"allowReconnect\":true");
+            }
+        }
+        HubMessage::Ack { sequence_id } | HubMessage::Sequence { sequence_id } => {
+            type_prefix(out, msg.message_type() as u8);
+            out.extend_from_slice(b",\"sequenceId\":");
+            out.extend_from_slice(sequence_id.to_string().as_bytes());
+        }
+    }
+    out.extend_from_slice(&[b'}', RECORD_SEPARATOR]);
+    Ok(())
+}

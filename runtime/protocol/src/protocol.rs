@@ -1,0 +1,104 @@
+//! The two hub protocols and what they share: names, versions, transfer formats, and
+//! encoding and decoding whole frames.
+
+use std::fmt;
+
+use crate::error::ProtocolError;
+use crate::message::HubMessage;
+use crate::{json, msgpack};
+
+/// How a transport carries frames: text (UTF-8) or binary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TransferFormat {
+    /// Text frames (WebSocket text messages, Server-Sent Events).
+    Text,
+    /// Binary frames.
+    Binary,
+}
+
+impl fmt::Display for TransferFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TransferFormat::Text => "Text",
+            TransferFormat::Binary => "Binary",
+        })
+    }
+}
+
+/// A hub protocol: the encoding of hub messages and their payloads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    /// `json`: UTF-8 JSON objects, each ended by `0x1E`.
+    Json,
+    /// `messagepack`: MessagePack arrays, each prefixed by its VarInt length.
+    MessagePack,
+}
+
+impl Protocol {
+    /// Every protocol this crate implements.
+    pub const ALL: [Protocol; 2] = [Protocol::Json, Protocol::MessagePack];
+
+    /// The highest protocol version implemented (2 adds Ack and Sequence for stateful reconnect).
+    pub const VERSION: u32 = 2;
+
+    /// The name used in the handshake: `json` or `messagepack`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Json => "json",
+            Protocol::MessagePack => "messagepack",
+        }
+    }
+
+    /// The protocol with this handshake name, compared case-insensitively as ASP.NET Core does.
+    pub fn from_name(name: &str) -> Option<Protocol> {
+        Protocol::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(name))
+    }
+
+    /// Whether a handshake may ask for `version` (every version up to [`Protocol::VERSION`]).
+    pub fn is_version_supported(self, version: i64) -> bool {
+        version <= i64::from(Self::VERSION)
+    }
+
+    /// The transfer format a transport needs to carry this protocol.
+    pub fn transfer_format(self) -> TransferFormat {
+        match self {
+            Protocol::Json => TransferFormat::Text,
+            Protocol::MessagePack => TransferFormat::Binary,
+        }
+    }
+
+    /// Decodes one message from one frame, without its record separator or length prefix.
+    ///
+    /// Payloads stay raw and borrow from `frame`.
+    pub fn decode_frame(self, frame: &[u8]) -> Result<HubMessage<'_>, ProtocolError> {
+        match self {
+            Protocol::Json => json::decode(frame),
+            Protocol::MessagePack => msgpack::decode(frame),
+        }
+    }
+
+    /// Appends `msg`, framed (with its record separator or length prefix), to `out`.
+    ///
+    /// Fails, leaving `out` as it was, if a payload of `msg` is in the other protocol's encoding.
+    pub fn encode(self, msg: &HubMessage<'_>, out: &mut Vec<u8>) -> Result<(), ProtocolError> {
+        match self {
+            Protocol::Json => json::encode(msg, out),
+            Protocol::MessagePack => msgpack::encode(msg, out),
+        }
+    }
+
+    /// Encodes `msg` into a new framed buffer.
+    pub fn to_frame(self, msg: &HubMessage<'_>) -> Result<Vec<u8>, ProtocolError> {
+        let mut out = Vec::with_capacity(64);
+        self.encode(msg, &mut out)?;
+        Ok(out)
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}

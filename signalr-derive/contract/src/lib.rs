@@ -1,0 +1,4 @@
+//! The hub contract model shared by the `#[hub_contract]` macro and the `signalr-codegen`
+//! command: a Rust trait, parsed with syn, becomes a validated description of a hub (its
+//! methods, wire names, parameter and result kinds). Both front ends read contracts through
+//! this one crate, so the Rust proxies and the generated clients cannot disagree.

@@ -1,0 +1,1 @@
+//! Cross-crate tests and interoperability tests against the official SignalR peers.
