@@ -86,14 +86,9 @@ impl FrameReader {
             res?;
         }
         // Frames wholly inside the chunk are delivered without copying.
-        loop {
-            match self.next_in(rest)? {
-                Some((body, used)) => {
-                    on_frame(body)?;
-                    rest = &rest[used..];
-                }
-                None => break,
-            }
+        while let Some((body, used)) = self.next_in(rest)? {
+            on_frame(body)?;
+            rest = &rest[used..];
         }
         if !rest.is_empty() {
             self.check_partial(rest)?;
@@ -131,7 +126,7 @@ impl FrameReader {
                     Some(limit) => &b[..b.len().min(limit)],
                     None => b,
                 };
-                match window.iter().position(|&c| c == RECORD_SEPARATOR) {
+                match memchr::memchr(RECORD_SEPARATOR, window) {
                     Some(i) => Ok(Some((&b[..i], i + 1))),
                     None => {
                         // No separator within the limit: more data cannot help.
@@ -172,7 +167,7 @@ impl FrameReader {
     /// Appends from `rest` to the buffered partial frame; `Some(used)` once the frame is whole.
     fn complete_buffered(&mut self, rest: &[u8]) -> Result<Option<usize>, ProtocolError> {
         match self.protocol {
-            Protocol::Json => match rest.iter().position(|&c| c == RECORD_SEPARATOR) {
+            Protocol::Json => match memchr::memchr(RECORD_SEPARATOR, rest) {
                 Some(i) => {
                     self.too_large(self.buf.len() + i + 1)?;
                     self.buf.extend_from_slice(&rest[..=i]);

@@ -42,7 +42,7 @@ fn record_end(buf: &[u8], max: Option<usize>) -> Result<Option<usize>, ProtocolE
         Some(limit) => &buf[..buf.len().min(limit)],
         None => buf,
     };
-    match window.iter().position(|&c| c == RECORD_SEPARATOR) {
+    match memchr::memchr(RECORD_SEPARATOR, window) {
         Some(i) => Ok(Some(i)),
         None => match max {
             Some(limit) if buf.len() >= limit => Err(ProtocolError::MessageTooLarge { limit }),
@@ -53,8 +53,8 @@ fn record_end(buf: &[u8], max: Option<usize>) -> Result<Option<usize>, ProtocolE
 
 /// Walks the properties of one JSON object, calling `on_property(key, value_start)`, which
 /// must return the position after the value.
-fn object<'a>(
-    text: &'a str,
+fn object(
+    text: &str,
     mut on_property: impl FnMut(&str, usize) -> Result<usize, ProtocolError>,
 ) -> Result<(), ProtocolError> {
     let b = text.as_bytes();
@@ -87,7 +87,7 @@ fn object<'a>(
                     reason: "expected a property name",
                 }));
             }
-            let (key, after) = read_string(text, p).map_err(syntax)?;
+            let (key, after) = read_string(text.as_bytes(), p).map_err(syntax)?;
             p = skip_ws(b, expect(b, after, b':', "expected ':'").map_err(syntax)?);
             p = skip_ws(b, on_property(&key, p)?);
             match b.get(p) {
@@ -145,7 +145,7 @@ pub fn parse_request(
         match key {
             "protocol" => match b.get(p) {
                 Some(b'"') => {
-                    let (v, after) = read_string(text, p).map_err(syntax)?;
+                    let (v, after) = read_string(text.as_bytes(), p).map_err(syntax)?;
                     // `v` borrows from `text`, which outlives the closure.
                     protocol = Some(Cow::Owned(v.into_owned()));
                     Ok(after)
@@ -220,7 +220,7 @@ pub fn parse_response(
         let b = text.as_bytes();
         match key {
             "error" if b.get(p) == Some(&b'"') => {
-                let (v, after) = read_string(text, p).map_err(syntax)?;
+                let (v, after) = read_string(text.as_bytes(), p).map_err(syntax)?;
                 error = Some(Cow::Owned(v.into_owned()));
                 Ok(after)
             }

@@ -22,7 +22,7 @@
 //! frames.push(b"\x1e", |frame| {
 //!     if let HubMessage::Invocation(inv) = Protocol::Json.decode_frame(frame)? {
 //!         let mut args = inv.arguments.binder(2).map_err(|e| e.to_string()).unwrap();
-//!         let (a, b): (i32, i32) = (args.next().unwrap(), args.next().unwrap());
+//!         let (a, b): (i32, i32) = (args.next_arg().unwrap(), args.next_arg().unwrap());
 //!         seen.push((inv.target.into_owned(), a + b));
 //!     }
 //!     Ok::<_, ProtocolError>(())
@@ -63,7 +63,7 @@ pub fn decode_frames<'b>(
     let mut rest = buf;
     while !rest.is_empty() {
         let (body, used) = match protocol {
-            Protocol::Json => match rest.iter().position(|&c| c == RECORD_SEPARATOR) {
+            Protocol::Json => match memchr::memchr(RECORD_SEPARATOR, rest) {
                 Some(i) => (&rest[..i], i + 1),
                 None => {
                     return Err(ProtocolError::IncompleteFrame {

@@ -134,8 +134,9 @@ fn read_value<'de, T: Deserialize<'de>>(protocol: Protocol, raw: &'de [u8]) -> R
 /// The arguments of an invocation: one raw array, bound element by element.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Arguments<'a> {
-    array: Payload<'a>,
-    len: usize,
+    raw: Cow<'a, [u8]>,
+    len: u32,
+    protocol: Protocol,
 }
 
 impl fmt::Debug for Arguments<'_> {
@@ -152,8 +153,10 @@ impl<'a> Arguments<'a> {
         len: usize,
     ) -> Self {
         Arguments {
-            array: Payload::from_raw(protocol, raw),
-            len,
+            raw: raw.into(),
+            protocol,
+            // A frame is at most 2 GB and every element takes at least one byte.
+            len: u32::try_from(len).unwrap_or(u32::MAX),
         }
     }
 
@@ -189,12 +192,12 @@ impl<'a> Arguments<'a> {
 
     /// The encoding of the arguments.
     pub fn protocol(&self) -> Protocol {
-        self.array.protocol
+        self.protocol
     }
 
     /// The number of arguments.
     pub fn len(&self) -> usize {
-        self.len
+        self.len as usize
     }
 
     /// Whether there are no arguments.
@@ -204,21 +207,17 @@ impl<'a> Arguments<'a> {
 
     /// The whole array, raw (JSON `[...]` text or a MessagePack array).
     pub fn raw_array(&self) -> &[u8] {
-        self.array.as_bytes()
+        &self.raw
     }
 
     /// Iterates over the arguments as raw payloads.
     pub fn iter(&self) -> ArgumentsIter<'_> {
-        let inner = match self.array.protocol {
-            // The array was validated as UTF-8 JSON when it was decoded or built.
-            Protocol::Json => match std::str::from_utf8(&self.array.raw) {
-                Ok(text) => IterInner::Json(ArrayElements::new(text)),
-                Err(_) => IterInner::Done,
-            },
-            Protocol::MessagePack => IterInner::MessagePack(MsgpackElements::new(&self.array.raw)),
+        let inner = match self.protocol {
+            Protocol::Json => IterInner::Json(ArrayElements::new(&self.raw)),
+            Protocol::MessagePack => IterInner::MessagePack(MsgpackElements::new(&self.raw)),
         };
         ArgumentsIter {
-            protocol: self.array.protocol,
+            protocol: self.protocol,
             inner,
         }
     }
@@ -232,9 +231,9 @@ impl<'a> Arguments<'a> {
     ///
     /// Fails with ASP.NET Core's text if the counts differ.
     pub fn binder(&self, expected: usize) -> Result<ArgumentBinder<'_>, BindError> {
-        if self.len != expected {
+        if self.len() != expected {
             return Err(BindError::ArgumentCount {
-                provided: self.len,
+                provided: self.len(),
                 expected,
             });
         }
@@ -247,8 +246,9 @@ impl<'a> Arguments<'a> {
     /// Detaches the arguments from the frame they were decoded from.
     pub fn into_owned(self) -> Arguments<'static> {
         Arguments {
-            array: self.array.into_owned(),
+            raw: Cow::Owned(self.raw.into_owned()),
             len: self.len,
+            protocol: self.protocol,
         }
     }
 }
@@ -332,7 +332,6 @@ impl ArgumentsWriter {
 enum IterInner<'a> {
     Json(ArrayElements<'a>),
     MessagePack(MsgpackElements<'a>),
-    Done,
 }
 
 /// Iterator over raw arguments; see [`Arguments::iter`].
@@ -354,9 +353,8 @@ impl<'a> Iterator for ArgumentsIter<'a> {
 impl<'a> ArgumentsIter<'a> {
     fn next_raw(&mut self) -> Option<&'a [u8]> {
         match &mut self.inner {
-            IterInner::Json(it) => Some(it.next()?.as_bytes()),
+            IterInner::Json(it) => it.next(),
             IterInner::MessagePack(it) => it.next(),
-            IterInner::Done => None,
         }
     }
 }
@@ -370,7 +368,7 @@ pub struct ArgumentBinder<'a> {
 
 impl<'a> ArgumentBinder<'a> {
     /// Deserializes the next argument into `T`; the error names the argument's position.
-    pub fn next<T: Deserialize<'a>>(&mut self) -> Result<T, BindError> {
+    pub fn next_arg<T: Deserialize<'a>>(&mut self) -> Result<T, BindError> {
         let index = self.index;
         self.index += 1;
         let Some(raw) = self.iter.next_raw() else {

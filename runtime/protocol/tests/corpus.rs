@@ -2,6 +2,8 @@
 //! each encoding. They must decode to exactly the kinds `manifest.json` lists, the two files
 //! must hold the same logical messages, and re-encoding must reproduce them byte for byte.
 
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -36,7 +38,7 @@ fn kind(msg: &HubMessage<'_>) -> &'static str {
                 && inv
                     .arguments
                     .binder(1)
-                    .and_then(|mut b| b.next::<String>())
+                    .and_then(|mut b| b.next_arg::<String>())
                     .is_ok_and(|s| s.len() == 1024)
             {
                 "invocation Echo(1 KiB string)"

@@ -2,6 +2,8 @@
 //! decoding the example gives the expected message, and encoding that message gives the
 //! example's bytes.
 
+#![allow(clippy::unwrap_used, clippy::panic)]
+
 use std::borrow::Cow;
 
 use signalr_protocol::{
@@ -245,8 +247,8 @@ fn json_examples_as_printed_in_the_specification_decode_too() {
     assert_eq!(inv.invocation_id.as_deref(), Some("123"));
     assert_eq!(inv.target, "Send");
     let mut b = inv.arguments.binder(2).unwrap();
-    assert_eq!(b.next::<i32>().unwrap(), 42);
-    assert_eq!(b.next::<String>().unwrap(), "Test Message");
+    assert_eq!(b.next_arg::<i32>().unwrap(), 42);
+    assert_eq!(b.next_arg::<String>().unwrap(), "Test Message");
     let pretty_close = "{\n    \"type\": 7,\n    \"error\": \"Connection closed because of an error!\",\n    \"allowReconnect\": true\n}";
     assert_eq!(
         Protocol::Json

@@ -12,7 +12,7 @@ use crate::message::{
 };
 use crate::payload::{Arguments, Payload};
 use crate::protocol::Protocol;
-use scan::{expect, read_integer, read_string, scan_array, skip_value, skip_ws};
+use scan::{expect, read_integer, read_string, scan_array, skip_string, skip_value, skip_ws};
 
 /// The record separator that ends every JSON message (and every handshake message).
 pub const RECORD_SEPARATOR: u8 = 0x1e;
@@ -27,10 +27,10 @@ struct Fields<'a> {
     ty: Option<i64>,
     invocation_id: Option<Cow<'a, str>>,
     target: Option<Cow<'a, str>>,
-    arguments: Option<(&'a str, usize)>,
+    arguments: Option<(&'a [u8], usize)>,
     stream_ids: Option<Vec<Cow<'a, str>>>,
-    item: Option<&'a str>,
-    result: Option<&'a str>,
+    item: Option<&'a [u8]>,
+    result: Option<&'a [u8]>,
     error: Option<Cow<'a, str>>,
     headers: Headers<'a>,
     allow_reconnect: bool,
@@ -38,22 +38,21 @@ struct Fields<'a> {
 }
 
 fn string_or_null<'a>(
-    s: &'a str,
+    b: &'a [u8],
     p: usize,
     name: &'static str,
 ) -> Result<(Option<Cow<'a, str>>, usize), ProtocolError> {
-    match s.as_bytes().get(p) {
+    match b.get(p) {
         Some(b'"') => {
-            let (v, end) = read_string(s, p)?;
+            let (v, end) = read_string(b, p)?;
             Ok((Some(v), end))
         }
-        Some(b'n') => Ok((None, skip_value(s.as_bytes(), p, 1)?)),
+        Some(b'n') => Ok((None, skip_value(b, p, 1)?)),
         _ => Err(wrong_type(name, "String")),
     }
 }
 
-fn headers_object<'a>(s: &'a str, mut p: usize) -> Result<(Headers<'a>, usize), ProtocolError> {
-    let b = s.as_bytes();
+fn headers_object<'a>(b: &'a [u8], mut p: usize) -> Result<(Headers<'a>, usize), ProtocolError> {
     if b.get(p) != Some(&b'{') {
         return Err(wrong_type("headers", "StartObject"));
     }
@@ -69,7 +68,7 @@ fn headers_object<'a>(s: &'a str, mut p: usize) -> Result<(Headers<'a>, usize), 
                 reason: "expected a property name",
             });
         }
-        let (k, after) = read_string(s, p)?;
+        let (k, after) = read_string(b, p)?;
         p = skip_ws(b, expect(b, after, b':', "expected ':'")?);
         if b.get(p) != Some(&b'"') {
             return Err(ProtocolError::UnexpectedType {
@@ -77,7 +76,7 @@ fn headers_object<'a>(s: &'a str, mut p: usize) -> Result<(Headers<'a>, usize), 
                 expected: "String",
             });
         }
-        let (v, after) = read_string(s, p)?;
+        let (v, after) = read_string(b, p)?;
         h.push((k, v));
         p = skip_ws(b, after);
         match b.get(p) {
@@ -94,15 +93,9 @@ fn headers_object<'a>(s: &'a str, mut p: usize) -> Result<(Headers<'a>, usize), 
 }
 
 /// Decodes one message from one frame (without its record separator).
-pub(crate) fn decode(frame: &[u8]) -> Result<HubMessage<'_>, ProtocolError> {
-    let s = std::str::from_utf8(frame).map_err(|e| ProtocolError::InvalidUtf8 {
-        offset: Offset(e.valid_up_to()),
-    })?;
-    decode_str(s)
-}
-
-fn decode_str(s: &str) -> Result<HubMessage<'_>, ProtocolError> {
-    let b = s.as_bytes();
+///
+/// UTF-8 is checked as the scanner goes (see [`scan`]), not in a separate pass.
+pub(crate) fn decode(b: &[u8]) -> Result<HubMessage<'_>, ProtocolError> {
     let mut p = skip_ws(b, 0);
     if b.get(p) != Some(&b'{') {
         return Err(ProtocolError::InvalidJson {
@@ -122,9 +115,24 @@ fn decode_str(s: &str) -> Result<HubMessage<'_>, ProtocolError> {
                     reason: "expected a property name",
                 });
             }
-            let (key, after) = read_string(s, p)?;
-            p = skip_ws(b, expect(b, after, b':', "expected ':'")?);
-            p = field(s, p, &key, &mut f)?;
+            let decoded;
+            let key: &[u8] = if let Some((key, after)) = known_key(&b[p..]) {
+                // The compact form every writer produces: `"key":`.
+                p = skip_ws(b, p + after);
+                key
+            } else {
+                // Property names are compared as bytes; only an escaped name is decoded first.
+                let (after, escaped) = skip_string(b, p)?;
+                let key = if escaped {
+                    decoded = read_string(b, p)?.0;
+                    decoded.as_bytes()
+                } else {
+                    &b[p + 1..after - 1]
+                };
+                p = skip_ws(b, expect(b, after, b':', "expected ':'")?);
+                key
+            };
+            p = field(b, p, key, &mut f)?;
             p = skip_ws(b, p);
             match b.get(p) {
                 Some(b',') => p = skip_ws(b, p + 1),
@@ -150,15 +158,47 @@ fn decode_str(s: &str) -> Result<HubMessage<'_>, ProtocolError> {
     build(f)
 }
 
+/// Recognizes a property name of the protocol written compactly (`"type":`) at the start of
+/// `b`: the name and how many bytes the name and colon take.
+#[inline]
+fn known_key(b: &[u8]) -> Option<(&'static [u8], usize)> {
+    const KEYS: [&[u8]; 11] = [
+        b"\"type\":",
+        b"\"invocationId\":",
+        b"\"target\":",
+        b"\"arguments\":",
+        b"\"item\":",
+        b"\"result\":",
+        b"\"error\":",
+        b"\"streamIds\":",
+        b"\"headers\":",
+        b"\"allowReconnect\":",
+        b"\"sequenceId\":",
+    ];
+    let first = *b.get(1)?;
+    KEYS.iter()
+        .find(|k| k[1] == first && b.starts_with(k))
+        .map(|k| (&k[1..k.len() - 2], k.len()))
+}
+
 /// Reads the value of property `key` at `p` into `f`; returns the position after it.
-fn field<'a>(s: &'a str, p: usize, key: &str, f: &mut Fields<'a>) -> Result<usize, ProtocolError> {
-    let b = s.as_bytes();
-    let raw_value = |p: usize| -> Result<(&'a str, usize), ProtocolError> {
+fn field<'a>(
+    b: &'a [u8],
+    p: usize,
+    key: &[u8],
+    f: &mut Fields<'a>,
+) -> Result<usize, ProtocolError> {
+    let raw_value = |p: usize| -> Result<(&'a [u8], usize), ProtocolError> {
         let end = skip_value(b, p, 1)?;
-        Ok((&s[p..end], end))
+        Ok((&b[p..end], end))
     };
     Ok(match key {
-        "type" => {
+        b"type" => {
+            // The usual case: one digit followed by `,` or `}`.
+            if let (Some(&d @ b'1'..=b'9'), Some(b',' | b'}')) = (b.get(p), b.get(p + 1)) {
+                f.ty = Some(i64::from(d - b'0'));
+                return Ok(p + 1);
+            }
             if !matches!(b.get(p), Some(b'-' | b'0'..=b'9')) {
                 // Validate whatever is there first, so syntax errors are reported as such.
                 skip_value(b, p, 1)?;
@@ -171,31 +211,31 @@ fn field<'a>(s: &'a str, p: usize, key: &str, f: &mut Fields<'a>) -> Result<usiz
             );
             end
         }
-        "invocationId" => {
-            let (v, end) = string_or_null(s, p, "invocationId")?;
+        b"invocationId" => {
+            let (v, end) = string_or_null(b, p, "invocationId")?;
             f.invocation_id = v;
             end
         }
-        "target" => {
-            let (v, end) = string_or_null(s, p, "target")?;
+        b"target" => {
+            let (v, end) = string_or_null(b, p, "target")?;
             f.target = v;
             end
         }
-        "error" => {
-            let (v, end) = string_or_null(s, p, "error")?;
+        b"error" => {
+            let (v, end) = string_or_null(b, p, "error")?;
             f.error = v;
             end
         }
-        "arguments" => {
+        b"arguments" => {
             if b.get(p) != Some(&b'[') {
                 skip_value(b, p, 1)?;
                 return Err(wrong_type("arguments", "Array"));
             }
             let (end, count) = scan_array(b, p, 1)?;
-            f.arguments = Some((&s[p..end], count));
+            f.arguments = Some((&b[p..end], count));
             end
         }
-        "streamIds" => {
+        b"streamIds" => {
             match b.get(p) {
                 Some(b'[') => {}
                 Some(b'n') => return Err(ProtocolError::NullValue("streamIds")),
@@ -214,7 +254,7 @@ fn field<'a>(s: &'a str, p: usize, key: &str, f: &mut Fields<'a>) -> Result<usiz
                         skip_value(b, q, 2)?;
                         return Err(wrong_type("streamIds", "String"));
                     }
-                    let (id, after) = read_string(s, q)?;
+                    let (id, after) = read_string(b, q)?;
                     ids.push(id);
                     q = skip_ws(b, after);
                     match b.get(q) {
@@ -235,22 +275,22 @@ fn field<'a>(s: &'a str, p: usize, key: &str, f: &mut Fields<'a>) -> Result<usiz
             f.stream_ids = Some(ids);
             q
         }
-        "item" => {
+        b"item" => {
             let (v, end) = raw_value(p)?;
             f.item = Some(v);
             end
         }
-        "result" => {
+        b"result" => {
             let (v, end) = raw_value(p)?;
             f.result = Some(v);
             end
         }
-        "headers" => {
-            let (h, end) = headers_object(s, p)?;
+        b"headers" => {
+            let (h, end) = headers_object(b, p)?;
             f.headers = h;
             end
         }
-        "allowReconnect" => match b.get(p) {
+        b"allowReconnect" => match b.get(p) {
             Some(b't') | Some(b'f') => {
                 let end = skip_value(b, p, 1)?;
                 f.allow_reconnect = b[p] == b't';
@@ -264,7 +304,7 @@ fn field<'a>(s: &'a str, p: usize, key: &str, f: &mut Fields<'a>) -> Result<usiz
                 });
             }
         },
-        "sequenceId" => {
+        b"sequenceId" => {
             let bad = || wrong_type("sequenceId", "Number");
             if !matches!(b.get(p), Some(b'0'..=b'9')) {
                 skip_value(b, p, 1)?;
@@ -283,9 +323,9 @@ fn required<T>(v: Option<T>, name: &'static str) -> Result<T, ProtocolError> {
     v.ok_or(ProtocolError::MissingProperty { name })
 }
 
-fn arguments(a: Option<(&str, usize)>) -> Result<Arguments<'_>, ProtocolError> {
+fn arguments(a: Option<(&[u8], usize)>) -> Result<Arguments<'_>, ProtocolError> {
     let (raw, n) = required(a, "arguments")?;
-    Ok(Arguments::from_raw_array(Protocol::Json, raw.as_bytes(), n))
+    Ok(Arguments::from_raw_array(Protocol::Json, raw, n))
 }
 
 fn build(f: Fields<'_>) -> Result<HubMessage<'_>, ProtocolError> {
@@ -318,7 +358,7 @@ fn build(f: Fields<'_>) -> Result<HubMessage<'_>, ProtocolError> {
             HubMessage::StreamItem(StreamItem {
                 headers: f.headers,
                 invocation_id,
-                item: Payload::from_raw(Protocol::Json, item.as_bytes()),
+                item: Payload::from_raw(Protocol::Json, item),
             })
         }
         3 => {
@@ -326,9 +366,7 @@ fn build(f: Fields<'_>) -> Result<HubMessage<'_>, ProtocolError> {
             let result = match (f.error, f.result) {
                 (Some(_), Some(_)) => return Err(ProtocolError::ResultAndError),
                 (Some(e), None) => CompletionResult::Error(e),
-                (None, Some(r)) => {
-                    CompletionResult::Value(Payload::from_raw(Protocol::Json, r.as_bytes()))
-                }
+                (None, Some(r)) => CompletionResult::Value(Payload::from_raw(Protocol::Json, r)),
                 (None, None) => CompletionResult::Void,
             };
             HubMessage::Completion(Completion {

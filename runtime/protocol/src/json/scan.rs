@@ -1,7 +1,9 @@
 //! A validating JSON scanner that finds the extent of values without building them.
 //!
-//! The input is text that has already been checked to be UTF-8. Nothing recurses: nesting
-//! is tracked in a fixed-size bit stack, so hostile input cannot exhaust the call stack.
+//! The input is bytes. Outside strings the grammar admits only ASCII, so UTF-8 is checked
+//! inside strings only, and only for strings that contain a non-ASCII byte: a frame the
+//! scanner accepts is valid UTF-8 as a whole. Nothing recurses: nesting is tracked in a
+//! fixed-size bit stack, so hostile input cannot exhaust the call stack.
 
 use std::borrow::Cow;
 
@@ -59,9 +61,11 @@ pub(crate) fn expect(
     }
 }
 
-/// Finds the first byte at or after `pos` that is `"`, `\` or a control character.
+/// Finds the first byte at or after `pos` that is `"`, `\` or a control character; also
+/// reports whether any byte before it is non-ASCII.
 #[inline]
-fn find_string_stop(b: &[u8], mut pos: usize) -> usize {
+fn find_string_stop(b: &[u8], mut pos: usize) -> (usize, bool) {
+    let mut high = 0u64;
     // Eight bytes at a time: a byte needs attention if it is below 0x20, or equals '"' or '\'.
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
@@ -75,30 +79,43 @@ fn find_string_stop(b: &[u8], mut pos: usize) -> usize {
         let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
         let hits = has_zero(quote) | has_zero(backslash) | below_space;
         if hits != 0 {
-            return pos + (hits.trailing_zeros() / 8) as usize;
+            let n = (hits.trailing_zeros() / 8) as usize;
+            // Only the bytes before the stop count; a mask keeps the ones below it.
+            let before = if n == 0 {
+                0
+            } else {
+                x & (u64::MAX >> (64 - 8 * n))
+            };
+            return (pos + n, (high | before) & HIGHS != 0);
         }
+        high |= x;
         pos += 8;
     }
+    let mut high = high & HIGHS != 0;
     while let Some(&c) = b.get(pos) {
         if STRING_STOP[c as usize] {
-            return pos;
+            return (pos, high);
         }
+        high |= c >= 0x80;
         pos += 1;
     }
-    pos
+    (pos, high)
 }
 
-/// Skips a string whose opening quote is at `pos`; returns the position after the closing
-/// quote and whether the string contains escapes.
+/// Skips a string whose opening quote is at `pos` without checking its UTF-8; returns the
+/// position after the closing quote, whether it has escapes, and whether it has non-ASCII bytes.
 #[inline]
-pub(crate) fn skip_string(b: &[u8], pos: usize) -> Result<(usize, bool), ProtocolError> {
+fn skip_string_unchecked(b: &[u8], pos: usize) -> Result<(usize, bool, bool), ProtocolError> {
     debug_assert_eq!(b.get(pos), Some(&b'"'));
     let mut p = pos + 1;
     let mut escaped = false;
+    let mut non_ascii = false;
     loop {
-        p = find_string_stop(b, p);
+        let (stop, high) = find_string_stop(b, p);
+        p = stop;
+        non_ascii |= high;
         match b.get(p) {
-            Some(b'"') => return Ok((p + 1, escaped)),
+            Some(b'"') => return Ok((p + 1, escaped, non_ascii)),
             Some(b'\\') => {
                 escaped = true;
                 match b.get(p + 1) {
@@ -122,6 +139,28 @@ pub(crate) fn skip_string(b: &[u8], pos: usize) -> Result<(usize, bool), Protoco
     }
 }
 
+/// Checks that `b[start..end]` is UTF-8.
+#[inline]
+fn check_utf8(b: &[u8], start: usize, end: usize) -> Result<(), ProtocolError> {
+    match std::str::from_utf8(&b[start..end]) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(ProtocolError::InvalidUtf8 {
+            offset: Offset(start + e.valid_up_to()),
+        }),
+    }
+}
+
+/// Skips a string whose opening quote is at `pos`; returns the position after the closing
+/// quote and whether the string contains escapes.
+#[inline]
+pub(crate) fn skip_string(b: &[u8], pos: usize) -> Result<(usize, bool), ProtocolError> {
+    let (end, escaped, non_ascii) = skip_string_unchecked(b, pos)?;
+    if non_ascii {
+        check_utf8(b, pos + 1, end - 1)?;
+    }
+    Ok((end, escaped))
+}
+
 fn hex4(b: &[u8], at: usize) -> u32 {
     b[at..at + 4].iter().fold(0u32, |acc, &c| {
         let d = match c {
@@ -133,11 +172,13 @@ fn hex4(b: &[u8], at: usize) -> u32 {
     })
 }
 
-/// Reads a string whose opening quote is at `pos`; borrows from `s` when it has no escapes.
-pub(crate) fn read_string(s: &str, pos: usize) -> Result<(Cow<'_, str>, usize), ProtocolError> {
-    let b = s.as_bytes();
+/// Reads a string whose opening quote is at `pos`; borrows from `b` when it has no escapes.
+pub(crate) fn read_string(b: &[u8], pos: usize) -> Result<(Cow<'_, str>, usize), ProtocolError> {
     let (end, escaped) = skip_string(b, pos)?;
-    let body = &s[pos + 1..end - 1];
+    let body =
+        std::str::from_utf8(&b[pos + 1..end - 1]).map_err(|e| ProtocolError::InvalidUtf8 {
+            offset: Offset(pos + 1 + e.valid_up_to()),
+        })?;
     if !escaped {
         return Ok((Cow::Borrowed(body), end));
     }
@@ -265,14 +306,33 @@ fn literal(b: &[u8], pos: usize, word: &'static [u8]) -> Result<usize, ProtocolE
 /// Skips one value starting at or after `pos` (whitespace allowed before it); returns the
 /// position after the value. `depth` is the nesting depth of the value's container.
 pub(crate) fn skip_value(b: &[u8], pos: usize, depth: usize) -> Result<usize, ProtocolError> {
+    let start = skip_ws(b, pos);
+    let (end, non_ascii) = skip_value_unchecked(b, start, depth)?;
+    if non_ascii {
+        check_utf8(b, start, end)?;
+    }
+    Ok(end)
+}
+
+/// [`skip_value`] without the UTF-8 check; also reports whether any string in the value
+/// has non-ASCII bytes, so the caller can check a whole span at once.
+fn skip_value_unchecked(
+    b: &[u8],
+    pos: usize,
+    depth: usize,
+) -> Result<(usize, bool), ProtocolError> {
     let mut p = skip_ws(b, pos);
+    let mut non_ascii = false;
     // Fast paths for scalars, the common case for arguments and items.
     match b.get(p) {
-        Some(b'"') => return Ok(skip_string(b, p)?.0),
-        Some(b'-' | b'0'..=b'9') => return skip_number(b, p),
-        Some(b't') => return literal(b, p, b"true"),
-        Some(b'f') => return literal(b, p, b"false"),
-        Some(b'n') => return literal(b, p, b"null"),
+        Some(b'"') => {
+            let (end, _, high) = skip_string_unchecked(b, p)?;
+            return Ok((end, high));
+        }
+        Some(b'-' | b'0'..=b'9') => return Ok((skip_number(b, p)?, false)),
+        Some(b't') => return Ok((literal(b, p, b"true")?, false)),
+        Some(b'f') => return Ok((literal(b, p, b"false")?, false)),
+        Some(b'n') => return Ok((literal(b, p, b"null")?, false)),
         Some(b'{' | b'[') => {}
         Some(_) => return Err(err(p, "expected a value")),
         None => return Err(err(p, "unexpected end of input, expected a value")),
@@ -304,13 +364,17 @@ pub(crate) fn skip_value(b: &[u8], pos: usize, depth: usize) -> Result<usize, Pr
                     p += 1;
                     level -= 1;
                 } else if is_object {
-                    p = object_key(b, p)?;
+                    p = object_key(b, p, &mut non_ascii)?;
                     continue 'value;
                 } else {
                     continue 'value;
                 }
             }
-            Some(b'"') => p = skip_string(b, p)?.0,
+            Some(b'"') => {
+                let (end, _, high) = skip_string_unchecked(b, p)?;
+                non_ascii |= high;
+                p = end;
+            }
             Some(b'-' | b'0'..=b'9') => p = skip_number(b, p)?,
             Some(b't') => p = literal(b, p, b"true")?,
             Some(b'f') => p = literal(b, p, b"false")?,
@@ -321,7 +385,7 @@ pub(crate) fn skip_value(b: &[u8], pos: usize, depth: usize) -> Result<usize, Pr
         // After a value: close containers or move to the next element.
         loop {
             if level == 0 {
-                return Ok(p);
+                return Ok((p, non_ascii));
             }
             let top = level - 1;
             let in_object = stack[top / 64] & (1 << (top % 64)) != 0;
@@ -330,7 +394,7 @@ pub(crate) fn skip_value(b: &[u8], pos: usize, depth: usize) -> Result<usize, Pr
                 Some(b',') => {
                     p = skip_ws(b, p + 1);
                     if in_object {
-                        p = object_key(b, p)?;
+                        p = object_key(b, p, &mut non_ascii)?;
                     }
                     continue 'value;
                 }
@@ -360,11 +424,12 @@ pub(crate) fn skip_value(b: &[u8], pos: usize, depth: usize) -> Result<usize, Pr
 
 /// Skips `"key" :` at `p` and the whitespace after it, leaving `p` at the member's value.
 #[inline]
-fn object_key(b: &[u8], p: usize) -> Result<usize, ProtocolError> {
+fn object_key(b: &[u8], p: usize, non_ascii: &mut bool) -> Result<usize, ProtocolError> {
     if b.get(p) != Some(&b'"') {
         return Err(err(p, "expected a property name"));
     }
-    let p = skip_string(b, p)?.0;
+    let (p, _, high) = skip_string_unchecked(b, p)?;
+    *non_ascii |= high;
     let p = expect(b, p, b':', "expected ':'")?;
     Ok(skip_ws(b, p))
 }
@@ -386,14 +451,23 @@ pub(crate) fn scan_array(
             limit: MAX_DEPTH,
         });
     }
+    let start = p;
     let mut count = 0;
+    let mut non_ascii = false;
     loop {
-        p = skip_value(b, p, depth + 1)?;
+        let (end, high) = skip_value_unchecked(b, p, depth + 1)?;
+        non_ascii |= high;
         count += 1;
-        p = skip_ws(b, p);
+        p = skip_ws(b, end);
         match b.get(p) {
             Some(b',') => p += 1,
-            Some(b']') => return Ok((p + 1, count)),
+            Some(b']') => {
+                // One UTF-8 check for all the array's strings, only if one of them needs it.
+                if non_ascii {
+                    check_utf8(b, start, p)?;
+                }
+                return Ok((p + 1, count));
+            }
             Some(_) => return Err(err(p, "expected ',' or ']'")),
             None => return Err(err(p, "unexpected end of input inside an array")),
         }
@@ -403,14 +477,14 @@ pub(crate) fn scan_array(
 /// Iterates over the elements of an array that [`scan_array`] has validated.
 #[derive(Debug, Clone)]
 pub(crate) struct ArrayElements<'a> {
-    text: &'a str,
+    text: &'a [u8],
     pos: usize,
     done: bool,
 }
 
 impl<'a> ArrayElements<'a> {
-    pub(crate) fn new(text: &'a str) -> Self {
-        let b = text.as_bytes();
+    pub(crate) fn new(text: &'a [u8]) -> Self {
+        let b = text;
         let p = skip_ws(b, skip_ws(b, 0) + 1);
         let done = b.get(p) == Some(&b']');
         ArrayElements { text, pos: p, done }
@@ -418,13 +492,13 @@ impl<'a> ArrayElements<'a> {
 }
 
 impl<'a> Iterator for ArrayElements<'a> {
-    type Item = &'a str;
+    type Item = &'a [u8];
 
-    fn next(&mut self) -> Option<&'a str> {
+    fn next(&mut self) -> Option<&'a [u8]> {
         if self.done {
             return None;
         }
-        let b = self.text.as_bytes();
+        let b = self.text;
         let start = skip_ws(b, self.pos);
         // The array was validated when the message was decoded, so this cannot fail; stop
         // quietly if it somehow does.
@@ -498,12 +572,12 @@ mod tests {
 
     #[test]
     fn unescapes_strings() {
-        let (s, end) = read_string(r#""a\n\u00e9\ud83d\ude00\/""#, 0).unwrap();
+        let (s, end) = read_string(br#""a\n\u00e9\ud83d\ude00\/""#, 0).unwrap();
         assert_eq!(s, "a\n\u{e9}\u{1F600}/");
         assert_eq!(end, 25);
-        assert!(read_string(r#""\ud83d""#, 0).is_err());
+        assert!(read_string(br#""\ud83d""#, 0).is_err());
         assert!(matches!(
-            read_string(r#""plain""#, 0).unwrap().0,
+            read_string(br#""plain""#, 0).unwrap().0,
             Cow::Borrowed("plain")
         ));
     }
@@ -514,16 +588,30 @@ mod tests {
             for at in 0..20 {
                 let mut v = vec![b'a'; 24];
                 v[at] = special;
-                assert_eq!(find_string_stop(&v, 0), at);
+                assert_eq!(find_string_stop(&v, 0), (at, false));
+                v[at + 1] = 0xc3;
+                assert_eq!(
+                    find_string_stop(&v, 0),
+                    (at, false),
+                    "non-ASCII after the stop"
+                );
+                if at > 0 {
+                    v[at - 1] = 0xc3;
+                    assert_eq!(
+                        find_string_stop(&v, 0),
+                        (at, true),
+                        "non-ASCII before the stop"
+                    );
+                }
             }
         }
-        assert_eq!(find_string_stop(&[0x7f, 0xc3, 0xa9, b' '], 0), 4);
+        assert_eq!(find_string_stop(&[0x7f, 0xc3, 0xa9, b' '], 0), (4, true));
     }
 
     #[test]
     fn iterates_array_elements() {
-        let v: Vec<_> = ArrayElements::new(r#" [ 1 , "a,b" , {"x":[2,3]} ] "#).collect();
-        assert_eq!(v, vec!["1", r#""a,b""#, r#"{"x":[2,3]}"#]);
-        assert_eq!(ArrayElements::new("[]").count(), 0);
+        let v: Vec<_> = ArrayElements::new(br#" [ 1 , "a,b" , {"x":[2,3]} ] "#).collect();
+        assert_eq!(v, vec![&b"1"[..], br#""a,b""#, br#"{"x":[2,3]}"#]);
+        assert_eq!(ArrayElements::new(b"[]").count(), 0);
     }
 }

@@ -229,6 +229,9 @@ impl<'a> Reader<'a> {
     fn utf8(&mut self, n: usize) -> Result<(), ProtocolError> {
         let start = self.pos;
         let bytes = self.take(n)?;
+        if bytes.is_ascii() {
+            return Ok(());
+        }
         match std::str::from_utf8(bytes) {
             Ok(_) => Ok(()),
             Err(e) => Err(ProtocolError::InvalidUtf8 {
