@@ -17,7 +17,6 @@
 //! result to a `serde_json::Value`, a dynamic tree like the objects the JavaScript parser
 //! builds.
 
-
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::process::ExitCode;
