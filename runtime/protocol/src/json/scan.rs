@@ -65,33 +65,40 @@ pub(crate) fn expect(
 /// reports whether any byte before it is non-ASCII.
 #[inline]
 fn find_string_stop(b: &[u8], mut pos: usize) -> (usize, bool) {
+    // Eight bytes at a time for the first 64 bytes: most strings (ids, names, small values)
+    // end there.
     let mut high = 0u64;
-    // Eight bytes at a time: a byte needs attention if it is below 0x20, or equals '"' or '\'.
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-    while let Some(chunk) = b.get(pos..pos + 8) {
+    let limit = pos + 64;
+    while pos < limit
+        && let Some(chunk) = b.get(pos..pos + 8)
+    {
         let mut w = [0u8; 8];
         w.copy_from_slice(chunk);
         let x = u64::from_le_bytes(w);
-        let quote = x ^ (ONES * u64::from(b'"'));
-        let backslash = x ^ (ONES * u64::from(b'\\'));
-        let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
-        let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
-        let hits = has_zero(quote) | has_zero(backslash) | below_space;
+        let hits = swar_stops(x);
         if hits != 0 {
             let n = (hits.trailing_zeros() / 8) as usize;
             // Only the bytes before the stop count; a mask keeps the ones below it.
-            let before = if n == 0 {
-                0
-            } else {
-                x & (u64::MAX >> (64 - 8 * n))
-            };
+            let before = if n == 0 { 0 } else { x & (u64::MAX >> (64 - 8 * n)) };
             return (pos + n, (high | before) & HIGHS != 0);
         }
         high |= x;
         pos += 8;
     }
     let mut high = high & HIGHS != 0;
+    if pos >= limit {
+        // A long string: find the quote or backslash with SIMD, then check the span for
+        // control characters and non-ASCII bytes with loops the compiler vectorizes.
+        let end = memchr::memchr2(b'"', b'\\', &b[pos..]).map_or(b.len(), |i| pos + i);
+        let span = &b[pos..end];
+        let stop = if span.iter().fold(false, |acc, &c| acc | (c < 0x20)) {
+            pos + span.iter().position(|&c| c < 0x20).unwrap_or(span.len())
+        } else {
+            end
+        };
+        high |= b[pos..stop].iter().fold(0u8, |acc, &c| acc | c) >= 0x80;
+        return (stop, high);
+    }
     while let Some(&c) = b.get(pos) {
         if STRING_STOP[c as usize] {
             return (pos, high);
@@ -100,6 +107,20 @@ fn find_string_stop(b: &[u8], mut pos: usize) -> (usize, bool) {
         pos += 1;
     }
     (pos, high)
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The bytes of `x` that are `"`, `\` or below 0x20, as their high bits. The lowest set bit
+/// is exact (bits above it may be spurious, which callers never look at).
+#[inline]
+fn swar_stops(x: u64) -> u64 {
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS;
+    let quote = x ^ (ONES * u64::from(b'"'));
+    let backslash = x ^ (ONES * u64::from(b'\\'));
+    let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGHS;
+    has_zero(quote) | has_zero(backslash) | below_space
 }
 
 /// Skips a string whose opening quote is at `pos` without checking its UTF-8; returns the
