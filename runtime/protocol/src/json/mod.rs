@@ -115,8 +115,7 @@ pub(crate) fn decode(b: &[u8]) -> Result<HubMessage<'_>, ProtocolError> {
                     reason: "expected a property name",
                 });
             }
-            let decoded;
-            let key: &[u8] = if let Some((key, after)) = known_key(&b[p..]) {
+            let key = if let Some((key, after)) = known_key(&b[p..]) {
                 // The compact form every writer produces: `"key":`.
                 p = skip_ws(b, p + after);
                 key
@@ -124,10 +123,9 @@ pub(crate) fn decode(b: &[u8]) -> Result<HubMessage<'_>, ProtocolError> {
                 // Property names are compared as bytes; only an escaped name is decoded first.
                 let (after, escaped) = skip_string(b, p)?;
                 let key = if escaped {
-                    decoded = read_string(b, p)?.0;
-                    decoded.as_bytes()
+                    Key::from_name(read_string(b, p)?.0.as_bytes())
                 } else {
-                    &b[p + 1..after - 1]
+                    Key::from_name(&b[p + 1..after - 1])
                 };
                 p = skip_ws(b, expect(b, after, b':', "expected ':'")?);
                 key
@@ -158,42 +156,77 @@ pub(crate) fn decode(b: &[u8]) -> Result<HubMessage<'_>, ProtocolError> {
     build(f)
 }
 
+/// The properties of the protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Key {
+    Type,
+    InvocationId,
+    Target,
+    Arguments,
+    StreamIds,
+    Item,
+    Result,
+    Error,
+    Headers,
+    AllowReconnect,
+    SequenceId,
+    Other,
+}
+
+impl Key {
+    fn from_name(name: &[u8]) -> Key {
+        match name {
+            b"type" => Key::Type,
+            b"invocationId" => Key::InvocationId,
+            b"target" => Key::Target,
+            b"arguments" => Key::Arguments,
+            b"streamIds" => Key::StreamIds,
+            b"item" => Key::Item,
+            b"result" => Key::Result,
+            b"error" => Key::Error,
+            b"headers" => Key::Headers,
+            b"allowReconnect" => Key::AllowReconnect,
+            b"sequenceId" => Key::SequenceId,
+            _ => Key::Other,
+        }
+    }
+}
+
+/// Whether `b` starts with `k` (fixed-size comparisons the compiler inlines).
+#[inline(always)]
+fn starts<const N: usize>(b: &[u8], k: &[u8; N]) -> bool {
+    b.first_chunk::<N>() == Some(k)
+}
+
 /// Recognizes a property name of the protocol written compactly (`"type":`) at the start of
-/// `b`: the name and how many bytes the name and colon take.
+/// `b`: the property and how many bytes the name and colon take.
 #[inline]
-fn known_key(b: &[u8]) -> Option<(&'static [u8], usize)> {
-    const KEYS: [&[u8]; 11] = [
-        b"\"type\":",
-        b"\"invocationId\":",
-        b"\"target\":",
-        b"\"arguments\":",
-        b"\"item\":",
-        b"\"result\":",
-        b"\"error\":",
-        b"\"streamIds\":",
-        b"\"headers\":",
-        b"\"allowReconnect\":",
-        b"\"sequenceId\":",
-    ];
-    let first = *b.get(1)?;
-    KEYS.iter()
-        .find(|k| k[1] == first && b.starts_with(k))
-        .map(|k| (&k[1..k.len() - 2], k.len()))
+fn known_key(b: &[u8]) -> Option<(Key, usize)> {
+    let hit = |ok: bool, key: Key, len: usize| ok.then_some((key, len));
+    match *b.get(1)? {
+        b't' => hit(starts(b, b"\"type\":"), Key::Type, 7)
+            .or_else(|| hit(starts(b, b"\"target\":"), Key::Target, 9)),
+        b'i' => hit(starts(b, b"\"invocationId\":"), Key::InvocationId, 15)
+            .or_else(|| hit(starts(b, b"\"item\":"), Key::Item, 7)),
+        b'a' => hit(starts(b, b"\"arguments\":"), Key::Arguments, 12)
+            .or_else(|| hit(starts(b, b"\"allowReconnect\":"), Key::AllowReconnect, 17)),
+        b'r' => hit(starts(b, b"\"result\":"), Key::Result, 9),
+        b'e' => hit(starts(b, b"\"error\":"), Key::Error, 8),
+        b's' => hit(starts(b, b"\"streamIds\":"), Key::StreamIds, 12)
+            .or_else(|| hit(starts(b, b"\"sequenceId\":"), Key::SequenceId, 13)),
+        b'h' => hit(starts(b, b"\"headers\":"), Key::Headers, 10),
+        _ => None,
+    }
 }
 
 /// Reads the value of property `key` at `p` into `f`; returns the position after it.
-fn field<'a>(
-    b: &'a [u8],
-    p: usize,
-    key: &[u8],
-    f: &mut Fields<'a>,
-) -> Result<usize, ProtocolError> {
+fn field<'a>(b: &'a [u8], p: usize, key: Key, f: &mut Fields<'a>) -> Result<usize, ProtocolError> {
     let raw_value = |p: usize| -> Result<(&'a [u8], usize), ProtocolError> {
         let end = skip_value(b, p, 1)?;
         Ok((&b[p..end], end))
     };
     Ok(match key {
-        b"type" => {
+        Key::Type => {
             // The usual case: one digit followed by `,` or `}`.
             if let (Some(&d @ b'1'..=b'9'), Some(b',' | b'}')) = (b.get(p), b.get(p + 1)) {
                 f.ty = Some(i64::from(d - b'0'));
@@ -211,22 +244,22 @@ fn field<'a>(
             );
             end
         }
-        b"invocationId" => {
+        Key::InvocationId => {
             let (v, end) = string_or_null(b, p, "invocationId")?;
             f.invocation_id = v;
             end
         }
-        b"target" => {
+        Key::Target => {
             let (v, end) = string_or_null(b, p, "target")?;
             f.target = v;
             end
         }
-        b"error" => {
+        Key::Error => {
             let (v, end) = string_or_null(b, p, "error")?;
             f.error = v;
             end
         }
-        b"arguments" => {
+        Key::Arguments => {
             if b.get(p) != Some(&b'[') {
                 skip_value(b, p, 1)?;
                 return Err(wrong_type("arguments", "Array"));
@@ -235,7 +268,7 @@ fn field<'a>(
             f.arguments = Some((&b[p..end], count));
             end
         }
-        b"streamIds" => {
+        Key::StreamIds => {
             match b.get(p) {
                 Some(b'[') => {}
                 Some(b'n') => return Err(ProtocolError::NullValue("streamIds")),
@@ -275,22 +308,22 @@ fn field<'a>(
             f.stream_ids = Some(ids);
             q
         }
-        b"item" => {
+        Key::Item => {
             let (v, end) = raw_value(p)?;
             f.item = Some(v);
             end
         }
-        b"result" => {
+        Key::Result => {
             let (v, end) = raw_value(p)?;
             f.result = Some(v);
             end
         }
-        b"headers" => {
+        Key::Headers => {
             let (h, end) = headers_object(b, p)?;
             f.headers = h;
             end
         }
-        b"allowReconnect" => match b.get(p) {
+        Key::AllowReconnect => match b.get(p) {
             Some(b't') | Some(b'f') => {
                 let end = skip_value(b, p, 1)?;
                 f.allow_reconnect = b[p] == b't';
@@ -304,7 +337,7 @@ fn field<'a>(
                 });
             }
         },
-        b"sequenceId" => {
+        Key::SequenceId => {
             let bad = || wrong_type("sequenceId", "Number");
             if !matches!(b.get(p), Some(b'0'..=b'9')) {
                 skip_value(b, p, 1)?;
@@ -315,7 +348,7 @@ fn field<'a>(
             end
         }
         // Unknown properties are ignored, as ASP.NET Core does.
-        _ => skip_value(b, p, 1)?,
+        Key::Other => skip_value(b, p, 1)?,
     })
 }
 

@@ -79,7 +79,11 @@ fn find_string_stop(b: &[u8], mut pos: usize) -> (usize, bool) {
         if hits != 0 {
             let n = (hits.trailing_zeros() / 8) as usize;
             // Only the bytes before the stop count; a mask keeps the ones below it.
-            let before = if n == 0 { 0 } else { x & (u64::MAX >> (64 - 8 * n)) };
+            let before = if n == 0 {
+                0
+            } else {
+                x & (u64::MAX >> (64 - 8 * n))
+            };
             return (pos + n, (high | before) & HIGHS != 0);
         }
         high |= x;
