@@ -634,6 +634,26 @@ mod tests {
     }
 
     #[test]
+    fn long_strings_take_the_wide_path_correctly() {
+        for len in [63, 64, 65, 200, 1024] {
+            let body = "a".repeat(len);
+            let plain = format!("\"{body}\"");
+            assert_eq!(skip_string(plain.as_bytes(), 0), Ok((len + 2, false)));
+            let escaped = format!("\"{body}\\n{body}\"");
+            assert_eq!(skip_string(escaped.as_bytes(), 0), Ok((2 * len + 4, true)));
+            let accented = format!("\"{body}é{body}\"");
+            assert_eq!(skip_string(accented.as_bytes(), 0), Ok((2 * len + 4, false)));
+            let mut broken = format!("\"{body}é{body}\"").into_bytes();
+            broken[len + 2] = b'x'; // a lone continuation byte remains
+            assert!(matches!(skip_string(&broken, 0), Err(ProtocolError::InvalidUtf8 { .. })));
+            let control = format!("\"{body}\u{1}{body}\"");
+            assert!(skip_string(control.as_bytes(), 0).is_err());
+            let unterminated = format!("\"{body}");
+            assert!(skip_string(unterminated.as_bytes(), 0).is_err());
+        }
+    }
+
+    #[test]
     fn iterates_array_elements() {
         let v: Vec<_> = ArrayElements::new(br#" [ 1 , "a,b" , {"x":[2,3]} ] "#).collect();
         assert_eq!(v, vec![&b"1"[..], br#""a,b""#, br#"{"x":[2,3]}"#]);
