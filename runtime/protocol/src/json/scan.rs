@@ -642,10 +642,16 @@ mod tests {
             let escaped = format!("\"{body}\\n{body}\"");
             assert_eq!(skip_string(escaped.as_bytes(), 0), Ok((2 * len + 4, true)));
             let accented = format!("\"{body}é{body}\"");
-            assert_eq!(skip_string(accented.as_bytes(), 0), Ok((2 * len + 4, false)));
+            assert_eq!(
+                skip_string(accented.as_bytes(), 0),
+                Ok((2 * len + 4, false))
+            );
             let mut broken = format!("\"{body}é{body}\"").into_bytes();
-            broken[len + 2] = b'x'; // a lone continuation byte remains
-            assert!(matches!(skip_string(&broken, 0), Err(ProtocolError::InvalidUtf8 { .. })));
+            broken[len + 2] = b'x'; // the lead byte of é now stands alone
+            assert!(matches!(
+                skip_string(&broken, 0),
+                Err(ProtocolError::InvalidUtf8 { .. })
+            ));
             let control = format!("\"{body}\u{1}{body}\"");
             assert!(skip_string(control.as_bytes(), 0).is_err());
             let unterminated = format!("\"{body}");
