@@ -132,6 +132,42 @@ pub struct StreamInvocation<'a> {
     pub stream_ids: Option<Vec<Cow<'a, str>>>,
 }
 
+/// The fields [`Invocation`] and [`StreamInvocation`] share, borrowed for encoding.
+pub(crate) struct CallParts<'m, 'a> {
+    pub(crate) message_type: MessageType,
+    pub(crate) headers: &'m Headers<'a>,
+    pub(crate) invocation_id: Option<&'m str>,
+    pub(crate) target: &'m str,
+    pub(crate) arguments: &'m Arguments<'a>,
+    pub(crate) stream_ids: Option<&'m [Cow<'a, str>]>,
+}
+
+impl<'a> Invocation<'a> {
+    pub(crate) fn parts(&self) -> CallParts<'_, 'a> {
+        CallParts {
+            message_type: MessageType::Invocation,
+            headers: &self.headers,
+            invocation_id: self.invocation_id.as_deref(),
+            target: &self.target,
+            arguments: &self.arguments,
+            stream_ids: self.stream_ids.as_deref(),
+        }
+    }
+}
+
+impl<'a> StreamInvocation<'a> {
+    pub(crate) fn parts(&self) -> CallParts<'_, 'a> {
+        CallParts {
+            message_type: MessageType::StreamInvocation,
+            headers: &self.headers,
+            invocation_id: Some(&self.invocation_id),
+            target: &self.target,
+            arguments: &self.arguments,
+            stream_ids: self.stream_ids.as_deref(),
+        }
+    }
+}
+
 /// Type 2: one item of a stream (a result stream, or an upload stream when sent by the caller).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StreamItem<'a> {

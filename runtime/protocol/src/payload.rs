@@ -95,6 +95,12 @@ impl<'a> Payload<'a> {
         &self.raw
     }
 
+    /// The raw bytes, if they are in `protocol`'s encoding.
+    pub(crate) fn bytes_for(&self, protocol: Protocol) -> Result<&[u8], crate::ProtocolError> {
+        wrong_protocol("payload", self.protocol, protocol)?;
+        Ok(&self.raw)
+    }
+
     /// Deserializes the value into `T`.
     pub fn bind<'de, T: Deserialize<'de>>(&'de self) -> Result<T, BindError> {
         read_value(self.protocol, &self.raw).map_err(|message| BindError::Value { message })
@@ -106,6 +112,25 @@ impl<'a> Payload<'a> {
             protocol: self.protocol,
             raw: Cow::Owned(self.raw.into_owned()),
         }
+    }
+}
+
+/// Refuses to write a value encoded for one protocol into a message of the other.
+fn wrong_protocol(
+    name: &'static str,
+    have: Protocol,
+    want: Protocol,
+) -> Result<(), crate::ProtocolError> {
+    if have == want {
+        Ok(())
+    } else {
+        Err(crate::ProtocolError::UnexpectedType {
+            name,
+            expected: match want {
+                Protocol::Json => "JSON",
+                Protocol::MessagePack => "MessagePack",
+            },
+        })
     }
 }
 
@@ -203,6 +228,12 @@ impl<'a> Arguments<'a> {
     /// Whether there are no arguments.
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+
+    /// The raw array, if it is in `protocol`'s encoding.
+    pub(crate) fn array_for(&self, protocol: Protocol) -> Result<&[u8], crate::ProtocolError> {
+        wrong_protocol("arguments", self.protocol, protocol)?;
+        Ok(&self.raw)
     }
 
     /// The whole array, raw (JSON `[...]` text or a MessagePack array).

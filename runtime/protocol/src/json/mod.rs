@@ -7,8 +7,8 @@ use std::borrow::Cow;
 
 use crate::error::{Offset, ProtocolError};
 use crate::message::{
-    CancelInvocation, Close, Completion, CompletionResult, Headers, HubMessage, Invocation,
-    StreamInvocation, StreamItem,
+    CallParts, CancelInvocation, Close, Completion, CompletionResult, Headers, HubMessage,
+    Invocation, StreamInvocation, StreamItem,
 };
 use crate::payload::{Arguments, Payload};
 use crate::protocol::Protocol;
@@ -480,17 +480,6 @@ fn write_headers(out: &mut Vec<u8>, h: &Headers<'_>) {
     out.push(b'}');
 }
 
-fn json_payload<'p>(p: &'p Payload<'_>) -> Result<&'p [u8], ProtocolError> {
-    if p.protocol() == Protocol::Json {
-        Ok(p.as_bytes())
-    } else {
-        Err(ProtocolError::UnexpectedType {
-            name: "payload",
-            expected: "JSON",
-        })
-    }
-}
-
 fn type_prefix(out: &mut Vec<u8>, ty: u8) {
     out.extend_from_slice(b"{\"type\":");
     out.push(b'0' + ty);
@@ -501,32 +490,18 @@ fn write_id(out: &mut Vec<u8>, id: &str) {
     write_str(out, id);
 }
 
-#[allow(clippy::too_many_arguments)]
-fn invocation(
-    out: &mut Vec<u8>,
-    ty: u8,
-    headers: &Headers<'_>,
-    id: Option<&str>,
-    target: &str,
-    args: &Arguments<'_>,
-    stream_ids: Option<&[Cow<'_, str>]>,
-) -> Result<(), ProtocolError> {
-    if args.protocol() != Protocol::Json {
-        return Err(ProtocolError::UnexpectedType {
-            name: "arguments",
-            expected: "JSON",
-        });
-    }
-    type_prefix(out, ty);
-    write_headers(out, headers);
-    if let Some(id) = id {
+fn invocation(out: &mut Vec<u8>, call: &CallParts<'_, '_>) -> Result<(), ProtocolError> {
+    let args = call.arguments.array_for(Protocol::Json)?;
+    type_prefix(out, call.message_type as u8);
+    write_headers(out, call.headers);
+    if let Some(id) = call.invocation_id {
         write_id(out, id);
     }
     out.extend_from_slice(b",\"target\":");
-    write_str(out, target);
+    write_str(out, call.target);
     out.extend_from_slice(b",\"arguments\":");
-    out.extend_from_slice(args.raw_array());
-    if let Some(ids) = stream_ids {
+    out.extend_from_slice(args);
+    if let Some(ids) = call.stream_ids {
         out.extend_from_slice(b",\"streamIds\":[");
         for (i, id) in ids.iter().enumerate() {
             if i > 0 {
@@ -551,26 +526,10 @@ pub(crate) fn encode(msg: &HubMessage<'_>, out: &mut Vec<u8>) -> Result<(), Prot
 
 fn encode_inner(msg: &HubMessage<'_>, out: &mut Vec<u8>) -> Result<(), ProtocolError> {
     match msg {
-        HubMessage::Invocation(m) => invocation(
-            out,
-            1,
-            &m.headers,
-            m.invocation_id.as_deref(),
-            &m.target,
-            &m.arguments,
-            m.stream_ids.as_deref(),
-        )?,
-        HubMessage::StreamInvocation(m) => invocation(
-            out,
-            4,
-            &m.headers,
-            Some(&m.invocation_id),
-            &m.target,
-            &m.arguments,
-            m.stream_ids.as_deref(),
-        )?,
+        HubMessage::Invocation(m) => invocation(out, &m.parts())?,
+        HubMessage::StreamInvocation(m) => invocation(out, &m.parts())?,
         HubMessage::StreamItem(m) => {
-            let item = json_payload(&m.item)?;
+            let item = m.item.bytes_for(Protocol::Json)?;
             type_prefix(out, 2);
             write_headers(out, &m.headers);
             write_id(out, &m.invocation_id);
@@ -584,7 +543,7 @@ fn encode_inner(msg: &HubMessage<'_>, out: &mut Vec<u8>) -> Result<(), ProtocolE
             match &m.result {
                 CompletionResult::Void => {}
                 CompletionResult::Value(v) => {
-                    let v = json_payload(v)?;
+                    let v = v.bytes_for(Protocol::Json)?;
                     out.extend_from_slice(b",\"result\":");
                     out.extend_from_slice(v);
                 }

@@ -8,8 +8,8 @@ use std::borrow::Cow;
 
 use crate::error::{Offset, ProtocolError};
 use crate::message::{
-    CancelInvocation, Close, Completion, CompletionResult, Headers, HubMessage, Invocation,
-    StreamInvocation, StreamItem,
+    CallParts, CancelInvocation, Close, Completion, CompletionResult, Headers, HubMessage,
+    Invocation, StreamInvocation, StreamItem,
 };
 use crate::payload::{Arguments, Payload};
 use crate::protocol::Protocol;
@@ -247,40 +247,13 @@ fn write_headers(out: &mut Vec<u8>, h: &Headers<'_>) {
     }
 }
 
-fn payload_bytes<'p>(p: &'p Payload<'_>) -> Result<&'p [u8], ProtocolError> {
-    if p.protocol() == Protocol::MessagePack {
-        Ok(p.as_bytes())
-    } else {
-        Err(ProtocolError::UnexpectedType {
-            name: "payload",
-            expected: "MessagePack",
-        })
-    }
-}
-
 /// Appends the MessagePack body of `msg` (without length prefix) to `out`.
 pub(crate) fn encode_body(msg: &HubMessage<'_>, out: &mut Vec<u8>) -> Result<(), ProtocolError> {
     match msg {
-        HubMessage::Invocation(m) => invocation(
-            out,
-            1,
-            &m.headers,
-            m.invocation_id.as_deref(),
-            &m.target,
-            &m.arguments,
-            m.stream_ids.as_deref(),
-        )?,
-        HubMessage::StreamInvocation(m) => invocation(
-            out,
-            4,
-            &m.headers,
-            Some(&m.invocation_id),
-            &m.target,
-            &m.arguments,
-            m.stream_ids.as_deref(),
-        )?,
+        HubMessage::Invocation(m) => invocation(out, &m.parts())?,
+        HubMessage::StreamInvocation(m) => invocation(out, &m.parts())?,
         HubMessage::StreamItem(m) => {
-            let item = payload_bytes(&m.item)?;
+            let item = m.item.bytes_for(Protocol::MessagePack)?;
             write::array_len(out, 4);
             write::fixint(out, 2);
             write_headers(out, &m.headers);
@@ -304,7 +277,7 @@ pub(crate) fn encode_body(msg: &HubMessage<'_>, out: &mut Vec<u8>) -> Result<(),
                 }
                 CompletionResult::Void => write::fixint(out, 2),
                 CompletionResult::Value(v) => {
-                    let v = payload_bytes(v)?;
+                    let v = v.bytes_for(Protocol::MessagePack)?;
                     write::fixint(out, 3);
                     out.extend_from_slice(v);
                 }
@@ -337,31 +310,18 @@ pub(crate) fn encode_body(msg: &HubMessage<'_>, out: &mut Vec<u8>) -> Result<(),
     Ok(())
 }
 
-fn invocation(
-    out: &mut Vec<u8>,
-    ty: u8,
-    headers: &Headers<'_>,
-    id: Option<&str>,
-    target: &str,
-    args: &Arguments<'_>,
-    stream_ids: Option<&[Cow<'_, str>]>,
-) -> Result<(), ProtocolError> {
-    if args.protocol() != Protocol::MessagePack {
-        return Err(ProtocolError::UnexpectedType {
-            name: "arguments",
-            expected: "MessagePack",
-        });
-    }
-    write::array_len(out, if stream_ids.is_some() { 6 } else { 5 });
-    write::fixint(out, ty);
-    write_headers(out, headers);
-    match id {
+fn invocation(out: &mut Vec<u8>, call: &CallParts<'_, '_>) -> Result<(), ProtocolError> {
+    let args = call.arguments.array_for(Protocol::MessagePack)?;
+    write::array_len(out, if call.stream_ids.is_some() { 6 } else { 5 });
+    write::fixint(out, call.message_type as u8);
+    write_headers(out, call.headers);
+    match call.invocation_id {
         Some(id) => write::str(out, id),
         None => write::nil(out),
     }
-    write::str(out, target);
-    out.extend_from_slice(args.raw_array());
-    if let Some(ids) = stream_ids {
+    write::str(out, call.target);
+    out.extend_from_slice(args);
+    if let Some(ids) = call.stream_ids {
         write::array_len(out, ids.len());
         for id in ids {
             write::str(out, id);
