@@ -6,6 +6,7 @@
 //! - every [hub message](HubMessage): Invocation, StreamInvocation, StreamItem, Completion,
 //!   CancelInvocation, Ping, Close, and the stateful-reconnect Ack and Sequence;
 //! - the [JSON](Protocol::Json) and [MessagePack](Protocol::MessagePack) encodings;
+//! - the [negotiate](negotiate) exchange that precedes a connection;
 //! - incremental [framing](FrameReader) with a maximum message size enforced before anything
 //!   beyond it is buffered.
 //!
@@ -37,6 +38,7 @@ pub mod handshake;
 mod json;
 mod message;
 mod msgpack;
+pub mod negotiate;
 mod payload;
 mod protocol;
 
