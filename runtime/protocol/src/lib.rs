@@ -32,6 +32,7 @@
 //! # Ok::<(), ProtocolError>(())
 //! ```
 
+mod binary;
 mod error;
 mod framing;
 pub mod handshake;
@@ -42,6 +43,7 @@ pub mod negotiate;
 mod payload;
 mod protocol;
 
+pub use binary::Binary;
 pub use error::{BindError, HandshakeError, Offset, ProtocolError, SerializeError};
 pub use framing::{DEFAULT_MAX_MESSAGE_SIZE, FrameReader};
 pub use json::RECORD_SEPARATOR;

@@ -1,0 +1,543 @@
+//! Connected clients, groups and users, and sending to them.
+//!
+//! A message to many connections is encoded once per protocol and the same bytes are queued
+//! on every connection. Each connection's queue is bounded: a connection whose queue is full
+//! (its client stopped reading) is closed rather than allowed to grow the server's memory.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use axum::extract::ws::Utf8Bytes;
+use bytes::Bytes;
+use serde::Serialize;
+use signalr_protocol::{
+    Arguments, CompletionResult, Headers, HubMessage, Invocation, Payload, Protocol, SerializeError,
+};
+use tokio::sync::{mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
+
+use crate::hub::HubError;
+
+/// One encoded frame, ready for the transport.
+#[derive(Debug, Clone)]
+pub(crate) enum Frame {
+    Text(Utf8Bytes),
+    Binary(Bytes),
+}
+
+impl Frame {
+    pub(crate) fn encode(protocol: Protocol, msg: &HubMessage<'_>) -> Result<Frame, HubError> {
+        let bytes = protocol.to_frame(msg).map_err(HubError::internal)?;
+        Ok(match protocol {
+            Protocol::Json => Frame::Text(
+                Utf8Bytes::try_from(Bytes::from(bytes))
+                    .map_err(|_| HubError::internal("JSON frame is not UTF-8"))?,
+            ),
+            Protocol::MessagePack => Frame::Binary(Bytes::from(bytes)),
+        })
+    }
+}
+
+/// What a client answered to a client-result invocation.
+pub(crate) type ClientResult = Result<Option<Payload<'static>>, HubError>;
+
+/// The server's view of one connection.
+pub(crate) struct Connection {
+    pub(crate) id: Arc<str>,
+    pub(crate) user: Option<Arc<str>>,
+    pub(crate) protocol: Protocol,
+    pub(crate) tx: mpsc::Sender<Frame>,
+    /// Fires to end the connection (stuck queue, server shutdown).
+    pub(crate) abort: CancellationToken,
+    pub(crate) pending_results: Mutex<HashMap<String, oneshot::Sender<ClientResult>>>,
+    next_id: AtomicU64,
+}
+
+impl Connection {
+    pub(crate) fn new(
+        id: Arc<str>,
+        user: Option<Arc<str>>,
+        protocol: Protocol,
+        tx: mpsc::Sender<Frame>,
+        abort: CancellationToken,
+    ) -> Self {
+        Connection {
+            id,
+            user,
+            protocol,
+            tx,
+            abort,
+            pending_results: Mutex::new(HashMap::new()),
+            next_id: AtomicU64::new(0),
+        }
+    }
+
+    /// Queues a frame; a full queue means the client stopped reading: the connection ends.
+    pub(crate) fn push(&self, frame: Frame) -> bool {
+        match self.tx.try_send(frame) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::warn!(connection = %self.id, "outgoing queue full; closing the connection");
+                self.abort.cancel();
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+
+    /// Delivers a Completion the client sent for a client-result invocation.
+    pub(crate) fn complete_result(&self, id: &str, result: ClientResult) -> bool {
+        let waiter = self
+            .pending_results
+            .lock()
+            .ok()
+            .and_then(|mut m| m.remove(id));
+        match waiter {
+            Some(tx) => {
+                let _ = tx.send(result);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Fails every client result still waiting (the connection ended).
+    pub(crate) fn fail_pending_results(&self) {
+        let waiters: Vec<_> = match self.pending_results.lock() {
+            Ok(mut m) => m.drain().map(|(_, tx)| tx).collect(),
+            Err(_) => Vec::new(),
+        };
+        for tx in waiters {
+            let _ = tx.send(Err(HubError::new("Connection disconnected.")));
+        }
+    }
+}
+
+/// Every connection of a hub, and its groups.
+#[derive(Default)]
+pub(crate) struct Registry {
+    pub(crate) connections: RwLock<HashMap<Arc<str>, Arc<Connection>>>,
+    groups: RwLock<HashMap<String, HashSet<Arc<str>>>>,
+    pub(crate) client_result_timeout: Mutex<Option<Duration>>,
+}
+
+impl Registry {
+    pub(crate) fn add(&self, c: Arc<Connection>) {
+        if let Ok(mut m) = self.connections.write() {
+            m.insert(c.id.clone(), c);
+        }
+    }
+
+    pub(crate) fn remove(&self, id: &str) {
+        if let Ok(mut m) = self.connections.write() {
+            m.remove(id);
+        }
+        if let Ok(mut g) = self.groups.write() {
+            g.retain(|_, members| {
+                members.remove(id);
+                !members.is_empty()
+            });
+        }
+    }
+
+    pub(crate) fn get(&self, id: &str) -> Option<Arc<Connection>> {
+        self.connections.read().ok()?.get(id).cloned()
+    }
+
+    fn select(&self, target: &Target) -> Vec<Arc<Connection>> {
+        let Ok(conns) = self.connections.read() else {
+            return Vec::new();
+        };
+        match target {
+            Target::All { except } => conns
+                .values()
+                .filter(|c| !except.iter().any(|e| **e == *c.id))
+                .cloned()
+                .collect(),
+            Target::Connections(ids) => ids
+                .iter()
+                .filter_map(|id| conns.get(id.as_str()).cloned())
+                .collect(),
+            Target::Groups { names, except } => {
+                let Ok(groups) = self.groups.read() else {
+                    return Vec::new();
+                };
+                let mut seen = HashSet::new();
+                names
+                    .iter()
+                    .filter_map(|n| groups.get(n))
+                    .flatten()
+                    .filter(|id| !except.iter().any(|e| **e == ***id) && seen.insert((*id).clone()))
+                    .filter_map(|id| conns.get(id).cloned())
+                    .collect()
+            }
+            Target::Users(users) => conns
+                .values()
+                .filter(|c| {
+                    c.user
+                        .as_deref()
+                        .is_some_and(|u| users.iter().any(|x| x == u))
+                })
+                .cloned()
+                .collect(),
+        }
+    }
+}
+
+/// Who a message goes to.
+#[derive(Debug, Clone)]
+enum Target {
+    All {
+        except: Vec<String>,
+    },
+    Connections(Vec<String>),
+    Groups {
+        names: Vec<String>,
+        except: Vec<String>,
+    },
+    Users(Vec<String>),
+}
+
+/// Values that can be the arguments of an invocation: tuples of serializable values (up to
+/// eight), `()` for none, or a `Vec` of one type.
+pub trait IntoArguments: Send + Sync {
+    /// Encodes the arguments in `protocol`.
+    fn to_arguments(&self, protocol: Protocol) -> Result<Arguments<'static>, SerializeError>;
+}
+
+impl IntoArguments for () {
+    fn to_arguments(&self, protocol: Protocol) -> Result<Arguments<'static>, SerializeError> {
+        Ok(Arguments::empty(protocol))
+    }
+}
+
+impl<T: Serialize + Send + Sync> IntoArguments for Vec<T> {
+    fn to_arguments(&self, protocol: Protocol) -> Result<Arguments<'static>, SerializeError> {
+        let mut w = Arguments::writer(protocol, self.len());
+        for v in self {
+            w.push(v)?;
+        }
+        Ok(w.finish())
+    }
+}
+
+macro_rules! tuple_arguments {
+    ($n:expr; $($name:ident),+) => {
+        impl<$($name: Serialize + Send + Sync),+> IntoArguments for ($($name,)+) {
+            #[allow(non_snake_case)]
+            fn to_arguments(&self, protocol: Protocol) -> Result<Arguments<'static>, SerializeError> {
+                let ($($name,)+) = self;
+                let mut w = Arguments::writer(protocol, $n);
+                $(w.push($name)?;)+
+                Ok(w.finish())
+            }
+        }
+    };
+}
+
+tuple_arguments!(1; A);
+tuple_arguments!(2; A, B);
+tuple_arguments!(3; A, B, C);
+tuple_arguments!(4; A, B, C, D);
+tuple_arguments!(5; A, B, C, D, E);
+tuple_arguments!(6; A, B, C, D, E, F);
+tuple_arguments!(7; A, B, C, D, E, F, G);
+tuple_arguments!(8; A, B, C, D, E, F, G, H);
+
+fn invocation_frame(
+    protocol: Protocol,
+    id: Option<String>,
+    method: &str,
+    args: &dyn IntoArguments,
+) -> Result<Frame, HubError> {
+    let msg = HubMessage::Invocation(Invocation {
+        headers: Headers::new(),
+        invocation_id: id.map(Into::into),
+        target: method.into(),
+        arguments: args.to_arguments(protocol)?,
+        stream_ids: None,
+    });
+    Frame::encode(protocol, &msg)
+}
+
+/// Proxies to the clients of a hub, as seen from one caller (for `caller` and `others`).
+#[derive(Clone)]
+pub struct Clients {
+    pub(crate) registry: Arc<Registry>,
+    pub(crate) caller: Option<Arc<str>>,
+}
+
+impl fmt::Debug for Clients {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Clients")
+            .field("caller", &self.caller)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Clients {
+    fn proxy(&self, target: Target) -> ClientProxy {
+        ClientProxy {
+            registry: self.registry.clone(),
+            target,
+        }
+    }
+
+    fn caller_id(&self) -> String {
+        self.caller.as_deref().unwrap_or_default().to_owned()
+    }
+
+    /// Every connected client.
+    pub fn all(&self) -> ClientProxy {
+        self.proxy(Target::All { except: Vec::new() })
+    }
+
+    /// Every connected client except these connections.
+    pub fn all_except(
+        &self,
+        connection_ids: impl IntoIterator<Item = impl Into<String>>,
+    ) -> ClientProxy {
+        self.proxy(Target::All {
+            except: connection_ids.into_iter().map(Into::into).collect(),
+        })
+    }
+
+    /// The calling client.
+    pub fn caller(&self) -> SingleClientProxy {
+        self.client(self.caller_id())
+    }
+
+    /// Every client but the caller.
+    pub fn others(&self) -> ClientProxy {
+        self.all_except([self.caller_id()])
+    }
+
+    /// One connection.
+    pub fn client(&self, connection_id: impl Into<String>) -> SingleClientProxy {
+        SingleClientProxy {
+            registry: self.registry.clone(),
+            connection_id: connection_id.into(),
+        }
+    }
+
+    /// Several connections.
+    pub fn clients(
+        &self,
+        connection_ids: impl IntoIterator<Item = impl Into<String>>,
+    ) -> ClientProxy {
+        self.proxy(Target::Connections(
+            connection_ids.into_iter().map(Into::into).collect(),
+        ))
+    }
+
+    /// The members of a group.
+    pub fn group(&self, name: impl Into<String>) -> ClientProxy {
+        self.proxy(Target::Groups {
+            names: vec![name.into()],
+            except: Vec::new(),
+        })
+    }
+
+    /// The members of several groups (each connection once).
+    pub fn groups(&self, names: impl IntoIterator<Item = impl Into<String>>) -> ClientProxy {
+        self.proxy(Target::Groups {
+            names: names.into_iter().map(Into::into).collect(),
+            except: Vec::new(),
+        })
+    }
+
+    /// The members of a group except these connections.
+    pub fn group_except(
+        &self,
+        name: impl Into<String>,
+        connection_ids: impl IntoIterator<Item = impl Into<String>>,
+    ) -> ClientProxy {
+        self.proxy(Target::Groups {
+            names: vec![name.into()],
+            except: connection_ids.into_iter().map(Into::into).collect(),
+        })
+    }
+
+    /// The members of a group except the caller.
+    pub fn others_in_group(&self, name: impl Into<String>) -> ClientProxy {
+        self.group_except(name, [self.caller_id()])
+    }
+
+    /// Every connection of a user.
+    pub fn user(&self, user: impl Into<String>) -> ClientProxy {
+        self.proxy(Target::Users(vec![user.into()]))
+    }
+
+    /// Every connection of several users.
+    pub fn users(&self, users: impl IntoIterator<Item = impl Into<String>>) -> ClientProxy {
+        self.proxy(Target::Users(users.into_iter().map(Into::into).collect()))
+    }
+}
+
+/// Sends to a set of clients.
+#[derive(Clone)]
+pub struct ClientProxy {
+    registry: Arc<Registry>,
+    target: Target,
+}
+
+impl fmt::Debug for ClientProxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientProxy")
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientProxy {
+    /// Invokes `method` on every selected client without waiting for replies. The message is
+    /// encoded once per protocol in use. Returns how many connections it was queued on.
+    pub fn send(&self, method: &str, args: &dyn IntoArguments) -> Result<usize, HubError> {
+        let targets = self.registry.select(&self.target);
+        let mut encoded: [Option<Frame>; 2] = [None, None];
+        let mut sent = 0;
+        for c in targets {
+            let slot = match c.protocol {
+                Protocol::Json => 0,
+                Protocol::MessagePack => 1,
+            };
+            if encoded[slot].is_none() {
+                encoded[slot] = Some(invocation_frame(c.protocol, None, method, args)?);
+            }
+            if let Some(frame) = &encoded[slot]
+                && c.push(frame.clone())
+            {
+                sent += 1;
+            }
+        }
+        Ok(sent)
+    }
+}
+
+/// Sends to, or invokes with a result on, one client.
+#[derive(Clone)]
+pub struct SingleClientProxy {
+    registry: Arc<Registry>,
+    connection_id: String,
+}
+
+impl fmt::Debug for SingleClientProxy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SingleClientProxy")
+            .field("connection_id", &self.connection_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SingleClientProxy {
+    /// Invokes `method` on the client without waiting for a reply.
+    pub fn send(&self, method: &str, args: &dyn IntoArguments) -> Result<bool, HubError> {
+        let Some(c) = self.registry.get(&self.connection_id) else {
+            return Ok(false);
+        };
+        Ok(c.push(invocation_frame(c.protocol, None, method, args)?))
+    }
+
+    /// Invokes `method` on the client and waits for its result (a client result), up to the
+    /// server's client-result timeout or until `cancel` fires.
+    pub async fn invoke_raw(
+        &self,
+        method: &str,
+        args: &dyn IntoArguments,
+        cancel: &CancellationToken,
+    ) -> Result<Option<Payload<'static>>, HubError> {
+        let c = self.registry.get(&self.connection_id).ok_or_else(|| {
+            HubError::new(format!(
+                "Connection '{}' does not exist.",
+                self.connection_id
+            ))
+        })?;
+        let id = format!("s{}", c.next_id.fetch_add(1, Ordering::Relaxed));
+        let (tx, rx) = oneshot::channel();
+        if let Ok(mut m) = c.pending_results.lock() {
+            m.insert(id.clone(), tx);
+        }
+        let frame = invocation_frame(c.protocol, Some(id.clone()), method, args)?;
+        if !c.push(frame) {
+            c.complete_result(&id, Err(HubError::new("Connection disconnected.")));
+        }
+        let timeout = self
+            .registry
+            .client_result_timeout
+            .lock()
+            .ok()
+            .and_then(|t| *t)
+            .unwrap_or(Duration::from_secs(30));
+        let outcome = tokio::select! {
+            r = rx => r.unwrap_or_else(|_| Err(HubError::new("Connection disconnected."))),
+            () = tokio::time::sleep(timeout) => Err(HubError::new("Invocation canceled by the server.")),
+            () = cancel.cancelled() => Err(HubError::new("Invocation canceled by the server.")),
+        };
+        if let Ok(mut m) = c.pending_results.lock() {
+            m.remove(&id);
+        }
+        outcome
+    }
+
+    /// Invokes `method` on the client and binds its result to `T`.
+    pub async fn invoke<T: serde::de::DeserializeOwned>(
+        &self,
+        method: &str,
+        args: &dyn IntoArguments,
+        cancel: &CancellationToken,
+    ) -> Result<T, HubError> {
+        match self.invoke_raw(method, args, cancel).await? {
+            Some(p) => p.bind::<T>().map_err(HubError::from),
+            None => serde_json::from_value(serde_json::Value::Null)
+                .map_err(|_| HubError::new("Client didn't provide a result.")),
+        }
+    }
+}
+
+/// Adds connections to groups and removes them.
+#[derive(Clone)]
+pub struct Groups {
+    pub(crate) registry: Arc<Registry>,
+}
+
+impl fmt::Debug for Groups {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Groups")
+    }
+}
+
+impl Groups {
+    /// Adds a connection to a group (a connection that no longer exists is ignored).
+    pub fn add(&self, connection_id: &str, group: &str) {
+        let Some(c) = self.registry.get(connection_id) else {
+            return;
+        };
+        if let Ok(mut g) = self.registry.groups.write() {
+            g.entry(group.to_owned()).or_default().insert(c.id.clone());
+        }
+    }
+
+    /// Removes a connection from a group.
+    pub fn remove(&self, connection_id: &str, group: &str) {
+        if let Ok(mut g) = self.registry.groups.write()
+            && let Some(members) = g.get_mut(group)
+        {
+            members.remove(connection_id);
+            if members.is_empty() {
+                g.remove(group);
+            }
+        }
+    }
+}
+
+/// Turns a client's Completion into a client result.
+pub(crate) fn client_result(result: CompletionResult<'_>) -> ClientResult {
+    match result {
+        CompletionResult::Void => Ok(None),
+        CompletionResult::Value(p) => Ok(Some(p.into_owned())),
+        CompletionResult::Error(e) => Err(HubError::new(e.into_owned())),
+    }
+}

@@ -1,0 +1,587 @@
+//! One connection, from handshake to close: the read loop, the write loop with keep-alive,
+//! and dispatch of every hub message.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket};
+use futures_util::{SinkExt, StreamExt};
+use signalr_protocol::handshake::{self, HandshakeResponse};
+use signalr_protocol::{
+    Close, Completion, CompletionResult, FrameReader, Headers, HubMessage, Payload, Protocol,
+    ProtocolError, StreamItem,
+};
+use tokio::sync::{Semaphore, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use crate::clients::{Clients, Connection, Frame, Groups, client_result};
+use crate::hub::{Call, Caller, HubError, HubMethod, MethodKind, Reply, UploadStream};
+use crate::server::ServerState;
+
+/// The Close error every fatal connection error sends unless detailed errors are on.
+const CLOSED_WITH_ERROR: &str = "Connection closed with an error.";
+
+/// Jobs waiting for an invocation slot, per connection.
+const INVOCATION_QUEUE: usize = 1024;
+
+type Uploads = Arc<Mutex<HashMap<String, mpsc::Sender<Result<Payload<'static>, HubError>>>>>;
+type Active = Arc<Mutex<HashMap<String, CancellationToken>>>;
+
+/// Reads the handshake; returns the chosen protocol and the bytes that followed it.
+async fn handshake(socket: &mut WebSocket, state: &ServerState) -> Option<(Protocol, Vec<u8>)> {
+    let opts = &state.options;
+    let mut buf = Vec::new();
+    let read = async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Text(t))) => buf.extend_from_slice(t.as_bytes()),
+                Some(Ok(Message::Binary(b))) => buf.extend_from_slice(&b),
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                _ => return Err(None),
+            }
+            match handshake::parse_request(&buf, opts.maximum_receive_message_size) {
+                Ok(Some((req, used))) => {
+                    let chosen = handshake::select_protocol(&req, &opts.supported_protocols, None);
+                    return Ok((chosen, used));
+                }
+                Ok(None) => continue,
+                Err(e) => {
+                    return Err(Some(handshake::unreadable_request_error(
+                        &e,
+                        opts.enable_detailed_errors,
+                    )));
+                }
+            }
+        }
+    };
+    let outcome = match tokio::time::timeout(opts.handshake_timeout, read).await {
+        Ok(r) => r,
+        Err(_) => Err(Some(handshake::HANDSHAKE_CANCELED.to_owned())),
+    };
+    let (error, result) = match outcome {
+        Ok((Ok(protocol), used)) => (None, Some((protocol, buf[used..].to_vec()))),
+        Ok((Err(text), _)) => (Some(text), None),
+        Err(Some(text)) => (Some(text), None),
+        Err(None) => return None,
+    };
+    let mut out = Vec::new();
+    handshake::write_response(
+        &HandshakeResponse {
+            error: error.map(Into::into),
+        },
+        &mut out,
+    );
+    let text = String::from_utf8_lossy(&out).into_owned();
+    if socket.send(Message::Text(text.into())).await.is_err() {
+        return None;
+    }
+    if result.is_none() {
+        let _ = socket.close().await;
+    }
+    result
+}
+
+/// Runs one WebSocket connection to its end.
+pub(crate) async fn run(
+    mut socket: WebSocket,
+    state: Arc<ServerState>,
+    id: Arc<str>,
+    user: Option<Arc<str>>,
+) {
+    let Some((protocol, leftover)) = handshake(&mut socket, &state).await else {
+        return;
+    };
+    let opts = state.options.clone();
+    let (tx, rx) = mpsc::channel(opts.max_queued_messages);
+    let abort = state.shutdown.child_token();
+    let conn = Arc::new(Connection::new(
+        id.clone(),
+        user.clone(),
+        protocol,
+        tx,
+        abort.clone(),
+    ));
+    state.registry.add(conn.clone());
+    let caller = Caller {
+        connection_id: id.clone(),
+        user,
+        protocol,
+        clients: Clients {
+            registry: state.registry.clone(),
+            caller: Some(id.clone()),
+        },
+        groups: Groups {
+            registry: state.registry.clone(),
+        },
+    };
+    let (sink, stream) = socket.split();
+    let close_frame: Arc<Mutex<Option<Frame>>> = Arc::new(Mutex::new(None));
+    let writer = tokio::spawn(write_loop(
+        sink,
+        rx,
+        abort.clone(),
+        opts.keep_alive_interval,
+        protocol,
+        close_frame.clone(),
+    ));
+    if let Some(hook) = &state.hub.on_connected {
+        hook(caller.clone()).await;
+    }
+
+    let mut reader = Reader {
+        state: state.clone(),
+        conn: conn.clone(),
+        caller: caller.clone(),
+        uploads: Arc::default(),
+        active: Arc::default(),
+        jobs: spawn_invocation_runner(opts.maximum_parallel_invocations_per_client, abort.clone()),
+        pinged: false,
+    };
+    let end = reader.read_loop(stream, leftover).await;
+    if let Some(error) = end {
+        let text = if opts.enable_detailed_errors {
+            format!("{CLOSED_WITH_ERROR} InvalidDataException: {error}")
+        } else {
+            CLOSED_WITH_ERROR.to_owned()
+        };
+        let msg = HubMessage::Close(Close {
+            error: Some(text.into()),
+            allow_reconnect: true,
+        });
+        if let (Ok(frame), Ok(mut slot)) = (Frame::encode(protocol, &msg), close_frame.lock()) {
+            *slot = Some(frame);
+        }
+    }
+    abort.cancel();
+    let _ = writer.await;
+    conn.fail_pending_results();
+    state.registry.remove(&id);
+    if let Ok(mut uploads) = reader.uploads.lock() {
+        uploads.clear();
+    }
+    if let Some(hook) = &state.hub.on_disconnected {
+        hook(caller).await;
+    }
+}
+
+type Job = Box<dyn FnOnce(tokio::sync::OwnedSemaphorePermit) + Send>;
+
+/// Starts the task that admits non-streaming invocations in arrival order, at most `n` at once.
+fn spawn_invocation_runner(n: usize, abort: CancellationToken) -> mpsc::Sender<Job> {
+    let (tx, mut rx) = mpsc::channel::<Job>(INVOCATION_QUEUE);
+    let permits = Arc::new(Semaphore::new(n.max(1)));
+    tokio::spawn(async move {
+        loop {
+            let permit = tokio::select! {
+                p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+                () = abort.cancelled() => break,
+            };
+            let job = tokio::select! {
+                j = rx.recv() => match j { Some(j) => j, None => break },
+                () = abort.cancelled() => break,
+            };
+            job(permit);
+        }
+    });
+    tx
+}
+
+async fn write_loop(
+    mut sink: futures_util::stream::SplitSink<WebSocket, Message>,
+    mut rx: mpsc::Receiver<Frame>,
+    abort: CancellationToken,
+    keep_alive: Duration,
+    protocol: Protocol,
+    close_frame: Arc<Mutex<Option<Frame>>>,
+) {
+    let ping = Frame::encode(protocol, &HubMessage::Ping).ok();
+    loop {
+        let next = tokio::select! {
+            biased;
+            () = abort.cancelled() => break,
+            f = rx.recv() => match f { Some(f) => Some(f), None => break },
+            () = tokio::time::sleep(keep_alive) => ping.clone(),
+        };
+        let Some(frame) = next else { continue };
+        if send(&mut sink, frame).await.is_err() {
+            abort.cancel();
+            return;
+        }
+    }
+    // Flush what is already queued (replies written just before the end), then the Close.
+    while let Ok(frame) = rx.try_recv() {
+        if send(&mut sink, frame).await.is_err() {
+            return;
+        }
+    }
+    let close = close_frame.lock().ok().and_then(|mut f| f.take());
+    if let Some(frame) = close {
+        let _ = send(&mut sink, frame).await;
+    }
+    let _ = tokio::time::timeout(Duration::from_secs(5), sink.close()).await;
+}
+
+async fn send(
+    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
+    frame: Frame,
+) -> Result<(), axum::Error> {
+    let msg = match frame {
+        Frame::Text(t) => Message::Text(t),
+        Frame::Binary(b) => Message::Binary(b),
+    };
+    sink.send(msg).await
+}
+
+struct Reader {
+    state: Arc<ServerState>,
+    conn: Arc<Connection>,
+    caller: Caller,
+    uploads: Uploads,
+    active: Active,
+    jobs: mpsc::Sender<Job>,
+    pinged: bool,
+}
+
+impl Reader {
+    /// Reads until the connection ends; `Some(error)` if it ends because of bad input.
+    async fn read_loop(
+        &mut self,
+        mut stream: futures_util::stream::SplitStream<WebSocket>,
+        leftover: Vec<u8>,
+    ) -> Option<String> {
+        let protocol = self.caller.protocol;
+        let mut frames =
+            FrameReader::new(protocol, self.state.options.maximum_receive_message_size);
+        let timeout = self.state.options.client_timeout_interval;
+        let abort = self.conn.abort.clone();
+        let mut pending = leftover;
+        loop {
+            if !pending.is_empty() {
+                let mut messages = Vec::new();
+                let res = frames.push(&pending, |frame| {
+                    match protocol.decode_frame(frame) {
+                        Ok(m) => messages.push(m.into_owned()),
+                        Err(e) if e.is_ignorable() => {}
+                        Err(e) => return Err(e),
+                    }
+                    Ok::<_, ProtocolError>(())
+                });
+                pending.clear();
+                for m in messages {
+                    if !self.handle(m).await {
+                        return None;
+                    }
+                }
+                if let Err(e) = res {
+                    tracing::debug!(connection = %self.conn.id, error = %e, "closing on bad input");
+                    return Some(e.to_string());
+                }
+            }
+            let next = async {
+                if self.pinged {
+                    tokio::time::timeout(timeout, stream.next()).await.ok()
+                } else {
+                    Some(stream.next().await)
+                }
+            };
+            let msg = tokio::select! {
+                m = next => m,
+                () = abort.cancelled() => return None,
+            };
+            match msg {
+                // Client timeout: no message since the interval began.
+                None => {
+                    tracing::debug!(connection = %self.conn.id, "client timeout");
+                    return None;
+                }
+                Some(Some(Ok(Message::Text(t)))) => pending.extend_from_slice(t.as_bytes()),
+                Some(Some(Ok(Message::Binary(b)))) => pending.extend_from_slice(&b),
+                Some(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
+                Some(Some(Ok(Message::Close(_)) | Err(_)) | None) => return None,
+            }
+        }
+    }
+
+    /// Handles one message; `false` ends the connection.
+    async fn handle(&mut self, msg: HubMessage<'static>) -> bool {
+        match msg {
+            HubMessage::Invocation(inv) => {
+                let id = inv.invocation_id.map(|s| s.into_owned());
+                let target = inv.target.into_owned();
+                let stream_ids = inv.stream_ids.unwrap_or_default();
+                self.invoke(id, target, inv.arguments, stream_ids, MethodKind::Unary)
+                    .await;
+            }
+            HubMessage::StreamInvocation(inv) => {
+                let stream_ids = inv.stream_ids.unwrap_or_default();
+                self.invoke(
+                    Some(inv.invocation_id.into_owned()),
+                    inv.target.into_owned(),
+                    inv.arguments,
+                    stream_ids,
+                    MethodKind::Stream,
+                )
+                .await;
+            }
+            HubMessage::StreamItem(item) => {
+                let tx = self
+                    .uploads
+                    .lock()
+                    .ok()
+                    .and_then(|u| u.get(item.invocation_id.as_ref()).cloned());
+                if let Some(tx) = tx {
+                    // Waiting here is the backpressure of a bounded upload buffer.
+                    let _ = tx.send(Ok(item.item)).await;
+                }
+            }
+            HubMessage::Completion(c) => {
+                let upload = self
+                    .uploads
+                    .lock()
+                    .ok()
+                    .and_then(|mut u| u.remove(c.invocation_id.as_ref()));
+                match upload {
+                    Some(tx) => {
+                        if let CompletionResult::Error(e) = c.result {
+                            let _ = tx.send(Err(HubError::new(e.into_owned()))).await;
+                        }
+                    }
+                    None => {
+                        if !self
+                            .conn
+                            .complete_result(&c.invocation_id, client_result(c.result))
+                        {
+                            tracing::debug!(connection = %self.conn.id, id = %c.invocation_id, "completion for an unknown invocation ignored");
+                        }
+                    }
+                }
+            }
+            HubMessage::CancelInvocation(c) => {
+                if let Some(token) = self
+                    .active
+                    .lock()
+                    .ok()
+                    .and_then(|a| a.get(c.invocation_id.as_ref()).cloned())
+                {
+                    token.cancel();
+                }
+            }
+            HubMessage::Ping => self.pinged = true,
+            HubMessage::Close(_) => return false,
+            HubMessage::Ack { .. } | HubMessage::Sequence { .. } => {}
+        }
+        true
+    }
+
+    fn complete(&self, id: &str, result: CompletionResult<'static>) {
+        let msg = HubMessage::Completion(Completion {
+            headers: Headers::new(),
+            invocation_id: id.to_owned().into(),
+            result,
+        });
+        if let Ok(frame) = Frame::encode(self.caller.protocol, &msg) {
+            self.conn.push(frame);
+        }
+    }
+
+    fn fail(&self, id: Option<&str>, text: String) {
+        if let Some(id) = id {
+            self.complete(id, CompletionResult::Error(text.into()));
+        }
+    }
+
+    async fn invoke(
+        &mut self,
+        id: Option<String>,
+        target: String,
+        arguments: signalr_protocol::Arguments<'static>,
+        stream_ids: Vec<std::borrow::Cow<'static, str>>,
+        kind: MethodKind,
+    ) {
+        let Some(method) = self.state.hub.resolve(&target).cloned() else {
+            self.fail(id.as_deref(), format!("Unknown hub method '{target}'"));
+            return;
+        };
+        if method.kind != kind {
+            let text = match kind {
+                MethodKind::Unary => format!(
+                    "The client attempted to invoke the streaming '{target}' method with a non-streaming invocation."
+                ),
+                MethodKind::Stream => format!(
+                    "The client attempted to invoke the non-streaming '{target}' method with a streaming invocation."
+                ),
+            };
+            self.fail(id.as_deref(), text);
+            return;
+        }
+        if stream_ids.len() != method.upload_streams {
+            self.fail(
+                id.as_deref(),
+                format!(
+                    "An unexpected error occurred invoking '{target}' on the server. HubException: Client sent {} stream(s), Hub method expects {}.",
+                    stream_ids.len(),
+                    method.upload_streams
+                ),
+            );
+            return;
+        }
+        if let Some(id) = &id
+            && self.active.lock().is_ok_and(|a| a.contains_key(id))
+        {
+            self.fail(Some(id), format!("Invocation ID '{id}' is already in use."));
+            return;
+        }
+        let mut streams = Vec::with_capacity(stream_ids.len());
+        for sid in stream_ids {
+            let (tx, rx) = mpsc::channel(self.state.options.stream_buffer_capacity.max(1));
+            if let Ok(mut u) = self.uploads.lock() {
+                u.insert(sid.into_owned(), tx);
+            }
+            streams.push(UploadStream { rx });
+        }
+        let cancellation = self.conn.abort.child_token();
+        if let Some(id) = &id
+            && let Ok(mut a) = self.active.lock()
+        {
+            a.insert(id.clone(), cancellation.clone());
+        }
+        let call = Call {
+            caller: self.caller.clone(),
+            target,
+            arguments,
+            streams,
+            cancellation,
+        };
+        let run = Invocation {
+            conn: self.conn.clone(),
+            active: self.active.clone(),
+            detailed: self.state.options.enable_detailed_errors,
+            id,
+            method,
+        };
+        // Streams, and methods that read upload streams, run at once; other invocations
+        // wait for a slot in arrival order.
+        if kind == MethodKind::Stream || run.method.upload_streams > 0 {
+            tokio::spawn(run.execute(call, None));
+        } else {
+            let job: Job = Box::new(move |permit| {
+                tokio::spawn(run.execute(call, Some(permit)));
+            });
+            if self.jobs.send(job).await.is_err() {
+                tracing::debug!(connection = %self.conn.id, "invocation dropped: connection closing");
+            }
+        }
+    }
+}
+
+/// One running invocation.
+struct Invocation {
+    conn: Arc<Connection>,
+    active: Active,
+    detailed: bool,
+    id: Option<String>,
+    method: HubMethod,
+}
+
+impl Invocation {
+    fn error_text(&self, target: &str, e: &HubError) -> String {
+        match e {
+            HubError::Binding(b) => {
+                let base = format!("Failed to invoke '{target}' due to an error on the server.");
+                if self.detailed {
+                    format!("{base} InvalidDataException: {b}")
+                } else {
+                    base
+                }
+            }
+            HubError::Hub(m) => format!(
+                "An unexpected error occurred invoking '{target}' on the server. HubException: {m}"
+            ),
+            HubError::Internal(m) => {
+                let base =
+                    format!("An unexpected error occurred invoking '{target}' on the server.");
+                if self.detailed {
+                    format!("{base} Exception: {m}")
+                } else {
+                    base
+                }
+            }
+        }
+    }
+
+    fn send(&self, msg: HubMessage<'_>) {
+        if let Ok(frame) = Frame::encode(self.conn.protocol, &msg) {
+            self.conn.push(frame);
+        }
+    }
+
+    fn complete(&self, result: CompletionResult<'_>) {
+        if let Some(id) = &self.id {
+            self.send(HubMessage::Completion(Completion {
+                headers: Headers::new(),
+                invocation_id: id.as_str().into(),
+                result,
+            }));
+        }
+    }
+
+    async fn execute(self, call: Call, permit: Option<tokio::sync::OwnedSemaphorePermit>) {
+        let target = call.target.clone();
+        let cancellation = call.cancellation.clone();
+        let handler = self.method.handler.clone();
+        // A panicking method must not take the connection down: run it as its own task.
+        let outcome = tokio::spawn(handler(call)).await;
+        drop(permit);
+        match outcome {
+            Ok(Ok(Reply::Void)) => self.complete(CompletionResult::Void),
+            Ok(Ok(Reply::Value(v))) => self.complete(CompletionResult::Value(v)),
+            Ok(Ok(Reply::Stream(mut items))) => loop {
+                let next = tokio::select! {
+                    n = items.next() => n,
+                    () = cancellation.cancelled() => None,
+                };
+                match next {
+                    Some(Ok(item)) => {
+                        if let Some(id) = &self.id {
+                            self.send(HubMessage::StreamItem(StreamItem {
+                                headers: Headers::new(),
+                                invocation_id: id.as_str().into(),
+                                item,
+                            }));
+                        }
+                    }
+                    Some(Err(e)) => {
+                        let base = "An error occurred on the server while streaming results.";
+                        let text = match &e {
+                            HubError::Hub(m) => format!("{base} HubException: {m}"),
+                            _ if self.detailed => format!("{base} Exception: {e}"),
+                            _ => base.to_owned(),
+                        };
+                        self.complete(CompletionResult::Error(text.into()));
+                        break;
+                    }
+                    None => {
+                        self.complete(CompletionResult::Void);
+                        break;
+                    }
+                }
+            },
+            Ok(Err(e)) => {
+                self.complete(CompletionResult::Error(self.error_text(&target, &e).into()))
+            }
+            Err(panic) => {
+                tracing::error!(connection = %self.conn.id, method = %self.method.name, "hub method panicked: {panic}");
+                self.complete(CompletionResult::Error(
+                    self.error_text(&target, &HubError::internal("the method panicked"))
+                        .into(),
+                ));
+            }
+        }
+        if let Some(id) = &self.id
+            && let Ok(mut a) = self.active.lock()
+        {
+            a.remove(id);
+        }
+    }
+}

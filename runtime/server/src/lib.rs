@@ -1,0 +1,35 @@
+//! A SignalR hub server on axum and tokio.
+//!
+//! ```no_run
+//! use signalr_server::{Hub, HubServer, MethodKind, RouterExt};
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let hub = Hub::new("Chat").method("Echo", MethodKind::Unary, 0, |call| async move {
+//!     let text: String = call.bind(1)?.next_arg()?;
+//!     call.reply(&text)
+//! });
+//! let server = HubServer::new(hub);
+//! let app = axum::Router::new().hub("/hubs/chat", &server);
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:5000").await?;
+//! axum::serve(listener, app).await
+//! # }
+//! ```
+//!
+//! The server answers negotiate (versions 0 and 1) and serves the WebSockets transport with
+//! the JSON and MessagePack hub protocols, with ASP.NET Core's defaults (15 s keep-alive,
+//! 30 s client timeout after the first Ping, 15 s handshake timeout, 32 KiB messages) and its
+//! error texts.
+
+mod clients;
+mod connection;
+mod hub;
+mod options;
+mod server;
+
+pub use clients::{ClientProxy, Clients, Groups, IntoArguments, SingleClientProxy};
+pub use hub::{
+    BoxFuture, BoxStream, Call, Caller, ConnectionHook, Hub, HubError, HubMethod, MethodHandler,
+    MethodKind, Reply, UploadStream,
+};
+pub use options::HubOptions;
+pub use server::{Authenticate, HubServer, RouterExt};

@@ -1,0 +1,49 @@
+//! Server options, with ASP.NET Core's defaults.
+
+use std::time::Duration;
+
+use signalr_protocol::{DEFAULT_MAX_MESSAGE_SIZE, Protocol};
+
+/// How a hub server behaves. The defaults are ASP.NET Core's.
+#[derive(Debug, Clone)]
+pub struct HubOptions {
+    /// A Ping is sent when nothing else was sent for this long (15 s).
+    pub keep_alive_interval: Duration,
+    /// The connection is closed when the client, once it has sent a Ping, sends nothing for
+    /// this long (30 s).
+    pub client_timeout_interval: Duration,
+    /// How long a client has to complete the handshake (15 s).
+    pub handshake_timeout: Duration,
+    /// The largest incoming message, framing included (32 KiB); `None` for no limit.
+    pub maximum_receive_message_size: Option<usize>,
+    /// Items buffered per upload stream before the reader waits (10).
+    pub stream_buffer_capacity: usize,
+    /// Non-streaming invocations one client may have running at once (1); further ones wait.
+    pub maximum_parallel_invocations_per_client: usize,
+    /// Add exception details to error messages sent to clients (off).
+    pub enable_detailed_errors: bool,
+    /// The hub protocols offered (JSON and MessagePack).
+    pub supported_protocols: Vec<Protocol>,
+    /// How long the server waits for a client result (30 s).
+    pub client_result_timeout: Duration,
+    /// Outgoing messages queued per connection before the connection is considered stuck and
+    /// closed (a client that stops reading cannot make the server buffer without bound).
+    pub max_queued_messages: usize,
+}
+
+impl Default for HubOptions {
+    fn default() -> Self {
+        HubOptions {
+            keep_alive_interval: Duration::from_secs(15),
+            client_timeout_interval: Duration::from_secs(30),
+            handshake_timeout: Duration::from_secs(15),
+            maximum_receive_message_size: Some(DEFAULT_MAX_MESSAGE_SIZE),
+            stream_buffer_capacity: 10,
+            maximum_parallel_invocations_per_client: 1,
+            enable_detailed_errors: false,
+            supported_protocols: Protocol::ALL.to_vec(),
+            client_result_timeout: Duration::from_secs(30),
+            max_queued_messages: 1024,
+        }
+    }
+}

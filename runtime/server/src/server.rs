@@ -1,0 +1,286 @@
+//! The HTTP side: negotiate, the WebSocket endpoint, and the handle to a running hub.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use signalr_protocol::negotiate::{
+    self, AvailableTransport, NegotiateResponse, TransferFormatName, TransportType,
+};
+use signalr_protocol::{HubMessage, Protocol};
+use tokio_util::sync::CancellationToken;
+
+use crate::clients::{Clients, Frame, Groups, Registry};
+use crate::connection;
+use crate::hub::Hub;
+use crate::options::HubOptions;
+
+/// How long a negotiated connection token stays valid before its WebSocket arrives.
+const PENDING_TOKEN_LIFETIME: Duration = Duration::from_secs(60);
+/// The most negotiated-but-unconnected tokens kept at once.
+const MAX_PENDING_TOKENS: usize = 100_000;
+
+/// Decides who the user of a request is: `Ok(None)` for anonymous, `Err(status)` to refuse.
+pub type Authenticate = Arc<
+    dyn Fn(&HeaderMap, &HashMap<String, String>) -> Result<Option<String>, StatusCode>
+        + Send
+        + Sync,
+>;
+
+/// A negotiated connection waiting for its WebSocket: its id, its user, and when it was made.
+struct PendingConnection {
+    id: Arc<str>,
+    user: Option<Arc<str>>,
+    at: Instant,
+}
+
+pub(crate) struct ServerState {
+    pub(crate) hub: Hub,
+    pub(crate) options: HubOptions,
+    pub(crate) registry: Arc<Registry>,
+    pub(crate) shutdown: CancellationToken,
+    pending: Mutex<HashMap<String, PendingConnection>>,
+    authenticate: Option<Authenticate>,
+}
+
+/// A hub ready to be served, and the handle to reach its clients from outside a hub method.
+#[derive(Clone)]
+pub struct HubServer {
+    state: Arc<ServerState>,
+}
+
+impl std::fmt::Debug for HubServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubServer")
+            .field("hub", &self.state.hub)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HubServer {
+    /// A server for `hub` with default options.
+    pub fn new(hub: Hub) -> Self {
+        Self::with_options(hub, HubOptions::default())
+    }
+
+    /// A server for `hub` with `options`.
+    pub fn with_options(hub: Hub, options: HubOptions) -> Self {
+        let registry = Arc::new(Registry::default());
+        if let Ok(mut t) = registry.client_result_timeout.lock() {
+            *t = Some(options.client_result_timeout);
+        }
+        HubServer {
+            state: Arc::new(ServerState {
+                hub,
+                options,
+                registry,
+                shutdown: CancellationToken::new(),
+                pending: Mutex::new(HashMap::new()),
+                authenticate: None,
+            }),
+        }
+    }
+
+    /// Sets the authentication hook that decides each connection's user (from the request's
+    /// headers and query, e.g. `Authorization: Bearer` or `access_token`). Call before
+    /// [`HubServer::router`].
+    pub fn authenticate(
+        mut self,
+        f: impl Fn(&HeaderMap, &HashMap<String, String>) -> Result<Option<String>, StatusCode>
+        + Send
+        + Sync
+        + 'static,
+    ) -> Self {
+        if let Some(state) = Arc::get_mut(&mut self.state) {
+            state.authenticate = Some(Arc::new(f));
+        }
+        self
+    }
+
+    /// The routes of the hub at `path`: `POST {path}/negotiate` and the WebSocket endpoint
+    /// `GET {path}`. Merge them into an application's router.
+    pub fn router(&self, path: &str) -> Router {
+        let path = path.trim_end_matches('/');
+        Router::new()
+            .route(path, get(websocket))
+            .route(&format!("{path}/negotiate"), post(negotiate))
+            .with_state(self.state.clone())
+    }
+
+    /// Every client of the hub.
+    pub fn clients(&self) -> Clients {
+        Clients {
+            registry: self.state.registry.clone(),
+            caller: None,
+        }
+    }
+
+    /// Group membership.
+    pub fn groups(&self) -> Groups {
+        Groups {
+            registry: self.state.registry.clone(),
+        }
+    }
+
+    /// How many connections are open.
+    pub fn connection_count(&self) -> usize {
+        self.state
+            .registry
+            .connections
+            .read()
+            .map(|c| c.len())
+            .unwrap_or(0)
+    }
+
+    /// Closes every connection with a Close message (allowing clients to reconnect) and
+    /// refuses new ones.
+    pub fn shutdown(&self) {
+        let close = HubMessage::Close(signalr_protocol::Close {
+            error: None,
+            allow_reconnect: true,
+        });
+        let frames = [Protocol::Json, Protocol::MessagePack].map(|p| Frame::encode(p, &close).ok());
+        if let Ok(conns) = self.state.registry.connections.read() {
+            for c in conns.values() {
+                let slot = usize::from(c.protocol == Protocol::MessagePack);
+                if let Some(f) = &frames[slot] {
+                    c.push(f.clone());
+                }
+            }
+        }
+        self.state.shutdown.cancel();
+    }
+}
+
+/// Mounting a hub on a router in one line: `Router::new().hub("/hubs/chat", &server)`.
+pub trait RouterExt {
+    /// Adds the hub's routes at `path`.
+    fn hub(self, path: &str, server: &HubServer) -> Self;
+}
+
+impl RouterExt for Router {
+    fn hub(self, path: &str, server: &HubServer) -> Self {
+        self.merge(server.router(path))
+    }
+}
+
+fn new_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+fn user_of(
+    state: &ServerState,
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+) -> Result<Option<Arc<str>>, StatusCode> {
+    match &state.authenticate {
+        Some(f) => Ok(f(headers, query)?.map(Into::into)),
+        None => Ok(None),
+    }
+}
+
+async fn negotiate(
+    State(state): State<Arc<ServerState>>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if state.shutdown.is_cancelled() {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let user = match user_of(&state, &headers, &query) {
+        Ok(u) => u,
+        Err(status) => return status.into_response(),
+    };
+    let body = match negotiate::select_version(query.get("negotiateVersion").map(String::as_str), 0)
+    {
+        Err(e) => NegotiateResponse::refuse(e),
+        Ok(version) => {
+            let id = new_id();
+            let token = new_id();
+            let key = if version > 0 {
+                token.clone()
+            } else {
+                id.clone()
+            };
+            if let Ok(mut pending) = state.pending.lock() {
+                let now = Instant::now();
+                pending.retain(|_, p| now.duration_since(p.at) < PENDING_TOKEN_LIFETIME);
+                if pending.len() >= MAX_PENDING_TOKENS {
+                    return StatusCode::SERVICE_UNAVAILABLE.into_response();
+                }
+                pending.insert(
+                    key,
+                    PendingConnection {
+                        id: id.clone().into(),
+                        user,
+                        at: now,
+                    },
+                );
+            }
+            let formats = state
+                .options
+                .supported_protocols
+                .iter()
+                .map(|p| TransferFormatName::from(p.transfer_format()))
+                .fold(Vec::new(), |mut v, f| {
+                    if !v.contains(&f) {
+                        v.push(f);
+                    }
+                    v
+                });
+            NegotiateResponse::accept(
+                version,
+                id,
+                token,
+                vec![AvailableTransport {
+                    transport: TransportType::WebSockets,
+                    transfer_formats: formats,
+                }],
+            )
+        }
+    };
+    ([(header::CONTENT_TYPE, "application/json")], body.to_json()).into_response()
+}
+
+async fn websocket(
+    State(state): State<Arc<ServerState>>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Response {
+    let Ok(ws) = ws else {
+        // Server-Sent Events and long polling are not served (yet): negotiate does not offer them.
+        return (
+            StatusCode::BAD_REQUEST,
+            "Only the WebSockets transport is supported.",
+        )
+            .into_response();
+    };
+    if state.shutdown.is_cancelled() {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let (id, user) = match query.get("id") {
+        Some(token) => match state.pending.lock().ok().and_then(|mut p| p.remove(token)) {
+            Some(p) => (p.id, p.user),
+            None => return (StatusCode::NOT_FOUND, "No Connection with that ID").into_response(),
+        },
+        None => match user_of(&state, &headers, &query) {
+            Ok(user) => (Arc::from(new_id()), user),
+            Err(status) => return status.into_response(),
+        },
+    };
+    // A WebSocket message may hold several hub messages; bound it so one frame cannot make
+    // the server buffer without limit (hub messages inside are limited separately).
+    let max_ws = state
+        .options
+        .maximum_receive_message_size
+        .map_or(64 << 20, |m| m.saturating_mul(4).max(1 << 20));
+    ws.max_message_size(max_ws)
+        .on_upgrade(move |socket| connection::run(socket, state, id, user))
+}
