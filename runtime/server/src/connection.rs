@@ -204,22 +204,31 @@ async fn write_loop(
             () = tokio::time::sleep(keep_alive) => ping.clone(),
         };
         let Some(frame) = next else { continue };
-        if send(&mut sink, frame).await.is_err() {
+        // A client that stops reading blocks the send; the connection's end must not wait for it.
+        let sent = tokio::select! {
+            r = send(&mut sink, frame) => r.is_ok(),
+            () = abort.cancelled() => false,
+        };
+        if !sent {
             abort.cancel();
             return;
         }
     }
-    // Flush what is already queued (replies written just before the end), then the Close.
-    while let Ok(frame) = rx.try_recv() {
-        if send(&mut sink, frame).await.is_err() {
-            return;
+    // Flush what is already queued (replies written just before the end), then the Close,
+    // all within a bounded time.
+    let flush = async {
+        while let Ok(frame) = rx.try_recv() {
+            if send(&mut sink, frame).await.is_err() {
+                return;
+            }
         }
-    }
-    let close = close_frame.lock().ok().and_then(|mut f| f.take());
-    if let Some(frame) = close {
-        let _ = send(&mut sink, frame).await;
-    }
-    let _ = tokio::time::timeout(Duration::from_secs(5), sink.close()).await;
+        let close = close_frame.lock().ok().and_then(|mut f| f.take());
+        if let Some(frame) = close {
+            let _ = send(&mut sink, frame).await;
+        }
+        let _ = sink.close().await;
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(5), flush).await;
 }
 
 async fn send(
