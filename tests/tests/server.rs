@@ -1,0 +1,175 @@
+//! Server behaviour beyond the conformance contract: graceful shutdown, the authentication
+//! hook and users, and the lifecycle hooks, over real sockets on 127.0.0.1.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use futures_util::{SinkExt, StreamExt};
+use signalr_server::{Hub, HubServer, MethodKind, Reply, RouterExt};
+use tokio_tungstenite::tungstenite::Message;
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn serve(server: &HubServer) -> String {
+    let app = axum::Router::new().hub("/hub", server);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
+async fn connect(url: &str) -> Ws {
+    let (mut ws, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    ws.send(Message::text("{\"protocol\":\"json\",\"version\":1}\u{1e}"))
+        .await
+        .unwrap();
+    assert_eq!(next_text(&mut ws).await.as_deref(), Some("{}\u{1e}"));
+    ws
+}
+
+async fn next_text(ws: &mut Ws) -> Option<String> {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .expect("reply within 5 s")
+        {
+            Some(Ok(Message::Text(t))) if t.as_str() == "{\"type\":6}\u{1e}" => continue,
+            Some(Ok(Message::Text(t))) => return Some(t.to_string()),
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            _ => return None,
+        }
+    }
+}
+
+fn who_am_i_hub(events: Arc<Mutex<Vec<String>>>) -> Hub {
+    let (on, off) = (events.clone(), events);
+    Hub::new("Users")
+        .method("WhoAmI", MethodKind::Unary, 0, |call| async move {
+            call.bind(0)?;
+            call.reply(&call.caller.user.as_deref().unwrap_or("anonymous"))
+        })
+        .method("Tell", MethodKind::Unary, 0, |call| async move {
+            let mut args = call.bind(2)?;
+            let (user, text): (String, String) = (args.next_arg()?, args.next_arg()?);
+            call.caller.clients.user(user).send("Told", &(text,))?;
+            Ok(Reply::Void)
+        })
+        .on_connected(move |c| {
+            let events = on.clone();
+            async move {
+                events
+                    .lock()
+                    .unwrap()
+                    .push(format!("connected {}", c.user.as_deref().unwrap_or("-")))
+            }
+        })
+        .on_disconnected(move |c| {
+            let events = off.clone();
+            async move {
+                events
+                    .lock()
+                    .unwrap()
+                    .push(format!("disconnected {}", c.user.as_deref().unwrap_or("-")))
+            }
+        })
+}
+
+#[tokio::test]
+async fn shutdown_closes_every_connection_with_a_close_message() {
+    let server = HubServer::new(signalr_examples::conformance::hub());
+    let addr = serve(&server).await;
+    let mut a = connect(&format!("ws://{addr}/hub")).await;
+    let mut b = connect(&format!("ws://{addr}/hub")).await;
+    server.shutdown();
+    for ws in [&mut a, &mut b] {
+        assert_eq!(
+            next_text(ws).await.as_deref(),
+            Some("{\"type\":7,\"allowReconnect\":true}\u{1e}")
+        );
+        assert_eq!(next_text(ws).await, None);
+    }
+    // New connections are refused.
+    assert!(
+        tokio_tungstenite::connect_async(format!("ws://{addr}/hub"))
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn the_authentication_hook_sets_users_and_refuses_strangers() {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let server = HubServer::new(who_am_i_hub(events.clone())).authenticate(|_headers, query| {
+        match query.get("access_token").map(String::as_str) {
+            Some("alice-token") => Ok(Some("alice".to_owned())),
+            Some("bob-token") => Ok(Some("bob".to_owned())),
+            Some(_) => Err(StatusCode::UNAUTHORIZED),
+            None => Ok(None),
+        }
+    });
+    let addr = serve(&server).await;
+    let mut alice = connect(&format!("ws://{addr}/hub?access_token=alice-token")).await;
+    let mut bob = connect(&format!("ws://{addr}/hub?access_token=bob-token")).await;
+    let mut anon = connect(&format!("ws://{addr}/hub")).await;
+    for (ws, name) in [
+        (&mut alice, "alice"),
+        (&mut bob, "bob"),
+        (&mut anon, "anonymous"),
+    ] {
+        ws.send(Message::text(
+            "{\"type\":1,\"invocationId\":\"1\",\"target\":\"WhoAmI\",\"arguments\":[]}\u{1e}",
+        ))
+        .await
+        .unwrap();
+        assert_eq!(
+            next_text(ws).await.unwrap(),
+            format!("{{\"type\":3,\"invocationId\":\"1\",\"result\":\"{name}\"}}\u{1e}")
+        );
+    }
+    // A message to a user reaches that user's connections only.
+    anon.send(Message::text(
+        "{\"type\":1,\"invocationId\":\"2\",\"target\":\"Tell\",\"arguments\":[\"bob\",\"psst\"]}\u{1e}",
+    ))
+    .await
+    .unwrap();
+    assert_eq!(
+        next_text(&mut anon).await.unwrap(),
+        "{\"type\":3,\"invocationId\":\"2\"}\u{1e}"
+    );
+    assert_eq!(
+        next_text(&mut bob).await.unwrap(),
+        "{\"type\":1,\"target\":\"Told\",\"arguments\":[\"psst\"]}\u{1e}"
+    );
+    // Refused: the WebSocket upgrade fails with 401.
+    match tokio_tungstenite::connect_async(format!("ws://{addr}/hub?access_token=forged")).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => {
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED)
+        }
+        other => panic!("expected 401, got {other:?}"),
+    }
+    drop(alice);
+    for _ in 0..100 {
+        if events
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|e| e == "disconnected alice")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let events = events.lock().unwrap().clone();
+    for e in [
+        "connected alice",
+        "connected bob",
+        "connected -",
+        "disconnected alice",
+    ] {
+        assert!(events.iter().any(|x| x == e), "{e} missing from {events:?}");
+    }
+}
