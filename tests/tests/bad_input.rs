@@ -135,33 +135,30 @@ async fn unknown_method_and_bad_arguments_get_error_completions() {
         "Unknown hub method 'Nope'"
     );
     echo_works(&mut bystander, 1).await;
-    send_json(
-        &mut ws,
-        r#"{"type":1,"invocationId":"2","target":"Add","arguments":[1]}"#,
-    )
-    .await;
-    assert_eq!(
-        completion_error(&next_message(&mut ws, Protocol::Json).await.unwrap()),
-        "Failed to invoke 'Add' due to an error on the server."
-    );
-    send_json(
-        &mut ws,
-        r#"{"type":1,"invocationId":"3","target":"Add","arguments":["one",2]}"#,
-    )
-    .await;
-    assert_eq!(
-        completion_error(&next_message(&mut ws, Protocol::Json).await.unwrap()),
-        "Failed to invoke 'Add' due to an error on the server."
-    );
-    send_json(
-        &mut ws,
-        r#"{"type":4,"invocationId":"4","target":"Echo","arguments":["x"]}"#,
-    )
-    .await;
-    assert_eq!(
-        completion_error(&next_message(&mut ws, Protocol::Json).await.unwrap()),
-        "The client attempted to invoke the non-streaming 'Echo' method with a streaming invocation."
-    );
+    for (request, error) in [
+        (
+            r#"{"type":1,"invocationId":"2","target":"Add","arguments":[1]}"#,
+            "Failed to invoke 'Add' due to an error on the server.",
+        ),
+        (
+            r#"{"type":1,"invocationId":"3","target":"Add","arguments":["one",2]}"#,
+            "Failed to invoke 'Add' due to an error on the server.",
+        ),
+        (
+            r#"{"type":4,"invocationId":"4","target":"Echo","arguments":["x"]}"#,
+            "The client attempted to invoke the non-streaming 'Echo' method with a streaming invocation.",
+        ),
+        (
+            r#"{"type":1,"invocationId":"5","target":"Counter","arguments":[1,1]}"#,
+            "The client attempted to invoke the streaming 'Counter' method with a non-streaming invocation.",
+        ),
+    ] {
+        send_json(&mut ws, request).await;
+        assert_eq!(
+            completion_error(&next_message(&mut ws, Protocol::Json).await.unwrap()),
+            error
+        );
+    }
     // A non-blocking call that fails gets no reply at all; the next call is answered.
     send_json(&mut ws, r#"{"type":1,"target":"Nope","arguments":[]}"#).await;
     echo_works(&mut ws, 5).await;
