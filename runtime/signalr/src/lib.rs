@@ -5,7 +5,9 @@
 //!
 //! - [`protocol`]: the sans-io hub protocol (handshake, negotiate, JSON and MessagePack,
 //!   framing);
-//! - [`server`]: the hub server on axum and tokio.
+//! - [`server`]: the hub server on axum and tokio;
+//! - [`client`]: the hub client on tokio.
 
+pub use signalr_client as client;
 pub use signalr_protocol as protocol;
 pub use signalr_server as server;
