@@ -17,7 +17,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::arguments::{ClientStream, FromArguments, IntoArguments};
+use crate::arguments::ClientStream;
 use crate::builder::Config;
 use crate::engine::{
     Engine, HandlerResult, Handlers, InvokeResult, Outgoing, Session, StreamEvent,
@@ -25,6 +25,7 @@ use crate::engine::{
 use crate::error::ClientError;
 use crate::reconnect::{RetryContext, RetryPolicy};
 use crate::transport::{self, Established, Timers};
+use signalr_protocol::{FromArguments, IntoArguments};
 
 /// Where a connection is in its lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

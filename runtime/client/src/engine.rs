@@ -588,7 +588,7 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::arguments::IntoArguments;
+    use signalr_protocol::IntoArguments;
 
     fn decode(protocol: Protocol, out: &Outgoing) -> HubMessage<'static> {
         let mut msgs = Vec::new();

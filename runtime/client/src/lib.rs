@@ -42,7 +42,7 @@ mod error;
 mod reconnect;
 mod transport;
 
-pub use arguments::{ClientStream, FromArguments, IntoArguments};
+pub use arguments::ClientStream;
 pub use builder::HubConnectionBuilder;
 pub use connection::{
     HubConnection, HubConnectionState, HubStream, InvokeFuture, SendFuture, Subscription,
@@ -51,4 +51,4 @@ pub use engine::HandlerResult;
 pub use error::{CONNECTION_CLOSED, ClientError, NO_CLIENT_RESULT, SERVER_TIMEOUT};
 pub use reconnect::{DefaultRetryPolicy, RetryContext, RetryPolicy};
 pub use signalr_protocol as protocol;
-pub use signalr_protocol::{Arguments, Binary, Payload, Protocol};
+pub use signalr_protocol::{Arguments, Binary, FromArguments, IntoArguments, Payload, Protocol};

@@ -42,6 +42,7 @@ mod msgpack;
 pub mod negotiate;
 mod payload;
 mod protocol;
+mod values;
 
 pub use binary::Binary;
 pub use error::{BindError, HandshakeError, Offset, ProtocolError, SerializeError};
@@ -53,6 +54,7 @@ pub use message::{
 };
 pub use payload::{ArgumentBinder, Arguments, ArgumentsIter, ArgumentsWriter, Payload};
 pub use protocol::{Protocol, TransferFormat};
+pub use values::{FromArguments, IntoArguments};
 
 /// Decodes every message in a buffer of whole frames, calling `on_message` for each.
 ///

@@ -12,9 +12,8 @@ use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
 use bytes::Bytes;
-use serde::Serialize;
 use signalr_protocol::{
-    Arguments, CompletionResult, Headers, HubMessage, Invocation, Payload, Protocol, SerializeError,
+    CompletionResult, Headers, HubMessage, IntoArguments, Invocation, Payload, Protocol,
 };
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -201,57 +200,11 @@ enum Target {
     Users(Vec<String>),
 }
 
-/// Values that can be the arguments of an invocation: tuples of serializable values (up to
-/// eight), `()` for none, or a `Vec` of one type.
-pub trait IntoArguments: Send + Sync {
-    /// Encodes the arguments in `protocol`.
-    fn to_arguments(&self, protocol: Protocol) -> Result<Arguments<'static>, SerializeError>;
-}
-
-impl IntoArguments for () {
-    fn to_arguments(&self, protocol: Protocol) -> Result<Arguments<'static>, SerializeError> {
-        Ok(Arguments::empty(protocol))
-    }
-}
-
-impl<T: Serialize + Send + Sync> IntoArguments for Vec<T> {
-    fn to_arguments(&self, protocol: Protocol) -> Result<Arguments<'static>, SerializeError> {
-        let mut w = Arguments::writer(protocol, self.len());
-        for v in self {
-            w.push(v)?;
-        }
-        Ok(w.finish())
-    }
-}
-
-macro_rules! tuple_arguments {
-    ($n:expr; $($name:ident),+) => {
-        impl<$($name: Serialize + Send + Sync),+> IntoArguments for ($($name,)+) {
-            #[allow(non_snake_case)]
-            fn to_arguments(&self, protocol: Protocol) -> Result<Arguments<'static>, SerializeError> {
-                let ($($name,)+) = self;
-                let mut w = Arguments::writer(protocol, $n);
-                $(w.push($name)?;)+
-                Ok(w.finish())
-            }
-        }
-    };
-}
-
-tuple_arguments!(1; A);
-tuple_arguments!(2; A, B);
-tuple_arguments!(3; A, B, C);
-tuple_arguments!(4; A, B, C, D);
-tuple_arguments!(5; A, B, C, D, E);
-tuple_arguments!(6; A, B, C, D, E, F);
-tuple_arguments!(7; A, B, C, D, E, F, G);
-tuple_arguments!(8; A, B, C, D, E, F, G, H);
-
 fn invocation_frame(
     protocol: Protocol,
     id: Option<String>,
     method: &str,
-    args: &dyn IntoArguments,
+    args: &(dyn IntoArguments + Sync),
 ) -> Result<Frame, HubError> {
     let msg = HubMessage::Invocation(Invocation {
         headers: Headers::new(),
@@ -395,7 +348,7 @@ impl fmt::Debug for ClientProxy {
 impl ClientProxy {
     /// Invokes `method` on every selected client without waiting for replies. The message is
     /// encoded once per protocol in use. Returns how many connections it was queued on.
-    pub fn send(&self, method: &str, args: &dyn IntoArguments) -> Result<usize, HubError> {
+    pub fn send(&self, method: &str, args: &(dyn IntoArguments + Sync)) -> Result<usize, HubError> {
         let targets = self.registry.select(&self.target);
         let mut encoded: [Option<Frame>; 2] = [None, None];
         let mut sent = 0;
@@ -434,7 +387,7 @@ impl fmt::Debug for SingleClientProxy {
 
 impl SingleClientProxy {
     /// Invokes `method` on the client without waiting for a reply.
-    pub fn send(&self, method: &str, args: &dyn IntoArguments) -> Result<bool, HubError> {
+    pub fn send(&self, method: &str, args: &(dyn IntoArguments + Sync)) -> Result<bool, HubError> {
         let Some(c) = self.registry.get(&self.connection_id) else {
             return Ok(false);
         };
@@ -446,7 +399,7 @@ impl SingleClientProxy {
     pub async fn invoke_raw(
         &self,
         method: &str,
-        args: &dyn IntoArguments,
+        args: &(dyn IntoArguments + Sync),
         cancel: &CancellationToken,
     ) -> Result<Option<Payload<'static>>, HubError> {
         let c = self.registry.get(&self.connection_id).ok_or_else(|| {
@@ -486,7 +439,7 @@ impl SingleClientProxy {
     pub async fn invoke<T: serde::de::DeserializeOwned>(
         &self,
         method: &str,
-        args: &dyn IntoArguments,
+        args: &(dyn IntoArguments + Sync),
         cancel: &CancellationToken,
     ) -> Result<T, HubError> {
         match self.invoke_raw(method, args, cancel).await? {

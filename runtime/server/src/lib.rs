@@ -26,10 +26,11 @@ mod hub;
 mod options;
 mod server;
 
-pub use clients::{ClientProxy, Clients, Groups, IntoArguments, SingleClientProxy};
+pub use clients::{ClientProxy, Clients, Groups, SingleClientProxy};
 pub use hub::{
     BoxFuture, BoxStream, Call, Caller, ConnectionHook, Hub, HubError, HubMethod, MethodHandler,
     MethodKind, Reply, UploadStream,
 };
 pub use options::HubOptions;
 pub use server::{Authenticate, HubServer, RouterExt};
+pub use signalr_protocol::IntoArguments;
