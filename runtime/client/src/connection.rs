@@ -269,6 +269,38 @@ impl HubConnection {
         }
     }
 
+    /// [`invoke_with_streams`](Self::invoke_with_streams) that can be cancelled: when
+    /// `cancellation` fires first, CancelInvocation is sent (the server's token for the
+    /// invocation fires) and the call ends with [`ClientError::Canceled`].
+    pub fn invoke_with_cancellation<T: DeserializeOwned + Send + 'static>(
+        &self,
+        method: &str,
+        args: impl IntoArguments,
+        streams: Vec<ClientStream>,
+        cancellation: tokio_util::sync::CancellationToken,
+    ) -> impl Future<Output = Result<T, ClientError>> + Send + 'static {
+        let engine = &self.shared().engine;
+        let protocol = engine.protocol();
+        let started = args
+            .to_arguments(protocol)
+            .map_err(ClientError::from)
+            .and_then(|a| engine.invoke_tracked(method, a, streams));
+        async move {
+            let (rx, session, id) = started?;
+            tokio::select! {
+                r = rx => match r {
+                    Ok(Ok(value)) => bind_result(protocol, value),
+                    Ok(Err(e)) => Err(e),
+                    Err(_) => Err(ClientError::ConnectionClosed),
+                },
+                () = cancellation.cancelled() => {
+                    session.cancel_stream(&id);
+                    Err(ClientError::Canceled)
+                }
+            }
+        }
+    }
+
     /// Sends a hub method invocation without an id: the server sends no result. The future
     /// resolves once the message is written to the transport.
     pub fn send(&self, method: &str, args: impl IntoArguments) -> SendFuture {

@@ -233,7 +233,8 @@ impl Session {
         Received::Continue
     }
 
-    /// Forgets a result stream whose consumer went away and asks the server to stop it.
+    /// Forgets a pending invocation or result stream whose caller went away or cancelled,
+    /// and asks the server to stop it (CancelInvocation).
     pub(crate) fn cancel_stream(&self, id: &str) {
         if self.take(id).is_none() {
             return;
@@ -383,6 +384,18 @@ impl Engine {
         arguments: Arguments<'static>,
         streams: Vec<ClientStream>,
     ) -> Result<oneshot::Receiver<InvokeResult>, ClientError> {
+        self.invoke_tracked(method, arguments, streams)
+            .map(|(rx, _, _)| rx)
+    }
+
+    /// [`invoke`](Self::invoke), also returning the session and invocation id so the
+    /// invocation can be cancelled with [`Session::cancel_stream`].
+    pub(crate) fn invoke_tracked(
+        &self,
+        method: &str,
+        arguments: Arguments<'static>,
+        streams: Vec<ClientStream>,
+    ) -> Result<(oneshot::Receiver<InvokeResult>, Arc<Session>, String), ClientError> {
         let session = self.session()?;
         let id = self.next_id();
         let stream_ids = self.stream_ids(&streams);
@@ -402,7 +415,7 @@ impl Engine {
             return Err(e);
         }
         self.start_uploads(&session, stream_ids, streams);
-        Ok(rx)
+        Ok((rx, session, id))
     }
 
     /// Sends an Invocation without an id (no reply); the receiver fires once it is written.

@@ -20,6 +20,9 @@ pub enum ClientError {
     /// The server completed the invocation (or stream) with this error text.
     #[error("{0}")]
     Hub(String),
+    /// The caller cancelled the invocation (CancelInvocation was sent to the server).
+    #[error("Invocation canceled.")]
+    Canceled,
     /// The connection dropped while the invocation was pending.
     #[error("{CONNECTION_CLOSED}")]
     ConnectionClosed,

@@ -16,7 +16,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::clients::{Clients, Connection, Frame, Groups, client_result};
-use crate::hub::{Call, Caller, HubError, HubMethod, MethodKind, Reply, UploadStream};
+use crate::hub::{Call, Caller, HubError, HubMethod, MethodKind, RawUploadStream, Reply};
 use crate::server::ServerState;
 
 /// The Close error every fatal connection error sends unless detailed errors are on.
@@ -447,7 +447,7 @@ impl Reader {
             if let Ok(mut u) = self.uploads.lock() {
                 u.insert(sid.into_owned(), tx);
             }
-            streams.push(UploadStream { rx });
+            streams.push(RawUploadStream { rx });
         }
         let cancellation = self.conn.abort.child_token();
         if let Some(id) = &id

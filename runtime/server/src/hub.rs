@@ -112,13 +112,64 @@ impl fmt::Debug for Caller {
     }
 }
 
+/// A stream of results a hub method sends to its caller, item by item.
+pub type HubStream<T> = BoxStream<Result<T, HubError>>;
+
+/// Turns any stream of values into a [`HubStream`].
+pub fn hub_stream<T: Send + 'static>(
+    items: impl Stream<Item = T> + Send + 'static,
+) -> HubStream<T> {
+    Box::pin(futures_util::StreamExt::map(items, Ok))
+}
+
 /// One upload stream a caller sends to a method (`streamIds`): its items, raw.
 #[derive(Debug)]
-pub struct UploadStream {
+pub struct RawUploadStream {
     pub(crate) rx: mpsc::Receiver<Result<Payload<'static>, HubError>>,
 }
 
-impl UploadStream {
+/// One upload stream a caller sends to a method, its items bound to `T`.
+///
+/// It ends when the caller completes the stream; an item that does not bind, or a
+/// completion with an error, comes out as an `Err` item.
+#[derive(Debug)]
+pub struct UploadStream<T> {
+    raw: RawUploadStream,
+    item: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T> From<RawUploadStream> for UploadStream<T> {
+    fn from(raw: RawUploadStream) -> Self {
+        UploadStream {
+            raw,
+            item: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> UploadStream<T> {
+    /// The next item; `None` when the caller completed the stream.
+    pub async fn next(&mut self) -> Option<Result<T, HubError>> {
+        self.raw.next::<T>().await
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> Stream for UploadStream<T> {
+    type Item = Result<T, HubError>;
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        this.raw
+            .rx
+            .poll_recv(cx)
+            .map(|item| item.map(|r| r.and_then(|p| p.bind::<T>().map_err(HubError::from))))
+    }
+}
+
+impl RawUploadStream {
     /// The next item, `None` when the caller completed the stream; an error if the caller
     /// completed it with one.
     pub async fn next_raw(&mut self) -> Option<Result<Payload<'static>, HubError>> {
@@ -144,7 +195,7 @@ pub struct Call {
     /// The arguments, raw, in the caller's protocol.
     pub arguments: Arguments<'static>,
     /// The upload streams, in the order of the method's stream parameters.
-    pub streams: Vec<UploadStream>,
+    pub streams: Vec<RawUploadStream>,
     /// Fires when the caller cancels the invocation or disconnects.
     pub cancellation: CancellationToken,
 }
@@ -164,7 +215,7 @@ impl Call {
     }
 
     /// Takes the next upload stream.
-    pub fn take_stream(&mut self) -> Result<UploadStream, HubError> {
+    pub fn take_stream(&mut self) -> Result<RawUploadStream, HubError> {
         if self.streams.is_empty() {
             return Err(HubError::Binding(BindError::Value {
                 message: "the method expects an upload stream the caller did not send".into(),

@@ -28,9 +28,10 @@ mod server;
 
 pub use clients::{ClientProxy, Clients, Groups, SingleClientProxy};
 pub use hub::{
-    BoxFuture, BoxStream, Call, Caller, ConnectionHook, Hub, HubError, HubMethod, MethodHandler,
-    MethodKind, Reply, UploadStream,
+    BoxFuture, BoxStream, Call, Caller, ConnectionHook, Hub, HubError, HubMethod, HubStream,
+    MethodHandler, MethodKind, RawUploadStream, Reply, UploadStream, hub_stream,
 };
 pub use options::HubOptions;
 pub use server::{Authenticate, HubServer, RouterExt};
 pub use signalr_protocol::IntoArguments;
+pub use tokio_util::sync::CancellationToken;

@@ -1,0 +1,189 @@
+//! `#[hub_contract]` end to end over real sockets: every method shape, both directions,
+//! both protocols, and the macro and the contract model agreeing on the contract.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use signalr::client::{HubConnectionBuilder, Protocol};
+use signalr::server::{HubServer, RouterExt};
+use signalr::{Caller, CancellationToken, HubError, HubStream, UploadStream};
+
+include!("../contracts/shapes.rs");
+
+#[derive(Default)]
+struct ShapesImpl {
+    cancelled: Arc<Mutex<Vec<bool>>>,
+}
+
+impl Shapes for ShapesImpl {
+    async fn hello(&self) {}
+
+    async fn echo(&self, text: String) -> String {
+        text
+    }
+
+    async fn divide(&self, a: i32, b: i32) -> Result<i32, HubError> {
+        a.checked_div(b)
+            .ok_or_else(|| HubError::new("division by zero"))
+    }
+
+    fn count(&self, n: i32, delay_ms: u64) -> HubStream<i32> {
+        signalr::hub_stream(futures_util::stream::iter(0..n).then(move |i| async move {
+            tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+            i
+        }))
+    }
+
+    async fn sum(&self, mut numbers: UploadStream<i32>) -> i32 {
+        let mut total = 0;
+        while let Some(Ok(n)) = numbers.next().await {
+            total += n;
+        }
+        total
+    }
+
+    async fn wait(&self, ms: u64, cancel: CancellationToken) -> bool {
+        let cancelled = tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(ms)) => false,
+            () = cancel.cancelled() => true,
+        };
+        self.cancelled.lock().unwrap().push(cancelled);
+        cancelled
+    }
+
+    async fn ask(&self, question: String, caller: Caller) -> Result<String, HubError> {
+        let proxy = ShapesClientProxy::new(caller.clients.caller());
+        proxy.notify(format!("asking {question}"))?;
+        proxy.answer(question).await
+    }
+
+    async fn other(&self) -> u8 {
+        7
+    }
+}
+
+#[derive(Clone, Default)]
+struct Receiver {
+    notes: Arc<Mutex<Vec<String>>>,
+}
+
+impl ShapesClient for Receiver {
+    async fn notify(&self, text: String) {
+        self.notes.lock().unwrap().push(text);
+    }
+
+    async fn answer(&self, question: String) -> String {
+        format!("{question}? 42")
+    }
+}
+
+async fn serve(cancelled: Arc<Mutex<Vec<bool>>>) -> String {
+    let server = HubServer::new(ShapesDispatch::hub(ShapesImpl { cancelled }));
+    let app = axum::Router::new().hub("/shapes", &server);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/shapes")
+}
+
+#[tokio::test]
+async fn every_method_shape_round_trips_in_both_protocols() {
+    let cancelled = Arc::new(Mutex::new(Vec::new()));
+    let url = serve(cancelled.clone()).await;
+    for protocol in Protocol::ALL {
+        let connection = HubConnectionBuilder::new(&url).protocol(protocol).build();
+        let receiver = Receiver::default();
+        let subscriptions = ShapesClientReceiver::register(&connection, receiver.clone());
+        connection.start().await.unwrap();
+        let hub = ShapesProxy::new(connection.clone());
+
+        hub.hello().await.unwrap();
+        assert_eq!(hub.echo("héllo 😀".into()).await.unwrap(), "héllo 😀");
+        assert_eq!(hub.divide(7, 2).await.unwrap(), 3);
+        let err = hub.divide(1, 0).await.unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "An unexpected error occurred invoking 'Shapes|Divide' on the server. HubException: division by zero"
+        );
+        let items: Vec<i32> = hub.count(4, 1).map(Result::unwrap).collect().await;
+        assert_eq!(items, [0, 1, 2, 3]);
+        assert_eq!(
+            hub.sum(futures_util::stream::iter([1, 2, 3, 36]))
+                .await
+                .unwrap(),
+            42
+        );
+        assert_eq!(hub.other().await.unwrap(), 7);
+
+        // Cancelling the caller's token sends CancelInvocation; the server's token fires.
+        let token = CancellationToken::new();
+        let call = tokio::spawn(hub.wait(10_000, token.clone()));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        token.cancel();
+        assert!(matches!(
+            call.await.unwrap(),
+            Err(signalr::client::ClientError::Canceled)
+        ));
+        for _ in 0..100 {
+            if cancelled.lock().unwrap().last() == Some(&true) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(cancelled.lock().unwrap().last(), Some(&true));
+        assert!(!hub.wait(1, CancellationToken::new()).await.unwrap());
+
+        // A client result, through the client contract's server-side proxy and receiver.
+        assert_eq!(hub.ask("life".into()).await.unwrap(), "life? 42");
+        assert_eq!(receiver.notes.lock().unwrap().as_slice(), ["asking life"]);
+
+        for s in subscriptions {
+            s.off();
+        }
+        connection.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn stock_clients_can_call_plain_names_and_interface_names() {
+    let url = serve(Arc::default()).await;
+    let connection = HubConnectionBuilder::new(&url).build();
+    connection.start().await.unwrap();
+    assert_eq!(
+        connection
+            .invoke::<String>("echo", ("plain",))
+            .await
+            .unwrap(),
+        "plain"
+    );
+    assert_eq!(
+        connection
+            .invoke::<String>("shapes|ECHO", ("iface",))
+            .await
+            .unwrap(),
+        "iface"
+    );
+    assert_eq!(connection.invoke::<u8>("Renamed", ()).await.unwrap(), 7);
+    connection.stop().await;
+}
+
+#[test]
+fn the_macro_and_the_contract_model_see_the_same_contract() {
+    let source = include_str!("../contracts/shapes.rs");
+    let file = syn::parse_file(source).unwrap();
+    let parsed: Vec<_> = signalr_contract::contracts_in_file(&file)
+        .into_iter()
+        .map(|c| c.unwrap_or_else(|e| panic!("{:?}", e.into_vec())).contract)
+        .collect();
+    let from_macro: Vec<signalr_contract::HubContract> =
+        [ShapesProxy::CONTRACT, ShapesClientProxy::<()>::CONTRACT]
+            .iter()
+            .map(|json| serde_json::from_str(json).unwrap())
+            .collect();
+    assert_eq!(parsed, from_macro);
+    assert_eq!(from_macro[0].methods[1].wire_name, "Shapes|Echo");
+    assert_eq!(from_macro[0].methods[7].wire_name, "Shapes|Renamed");
+}
