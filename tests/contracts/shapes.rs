@@ -21,6 +21,8 @@ pub trait Shapes {
     /// A method with its own wire name.
     #[hub(name = "Renamed")]
     async fn other(&self) -> u8;
+    /// Starts work on the caller, then cancels it from the server.
+    async fn interrupt(&self, caller: signalr::Caller) -> Result<String, signalr::HubError>;
 }
 
 /// What the server calls on clients.
@@ -30,4 +32,6 @@ pub trait ShapesClient {
     async fn notify(&self, text: String);
     /// A client result.
     async fn answer(&self, question: String) -> String;
+    /// Work the server can cancel: returns whether it was cancelled.
+    async fn work(&self, ms: u64, cancel: signalr::CancellationToken) -> bool;
 }

@@ -63,6 +63,22 @@ impl Shapes for ShapesImpl {
     async fn other(&self) -> u8 {
         7
     }
+
+    async fn interrupt(&self, caller: Caller) -> Result<String, HubError> {
+        let token = CancellationToken::new();
+        let later = token.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            later.cancel();
+        });
+        match ShapesClientProxy::new(caller.clients.caller())
+            .work(10_000, token)
+            .await
+        {
+            Ok(done) => Ok(format!("finished: {done}")),
+            Err(e) => Ok(e.to_string()),
+        }
+    }
 }
 
 #[derive(Clone, Default)]
@@ -77,6 +93,18 @@ impl ShapesClient for Receiver {
 
     async fn answer(&self, question: String) -> String {
         format!("{question}? 42")
+    }
+
+    async fn work(&self, ms: u64, cancel: CancellationToken) -> bool {
+        let cancelled = tokio::select! {
+            () = tokio::time::sleep(Duration::from_millis(ms)) => false,
+            () = cancel.cancelled() => true,
+        };
+        self.notes
+            .lock()
+            .unwrap()
+            .push(format!("work cancelled: {cancelled}"));
+        cancelled
     }
 }
 
@@ -139,6 +167,20 @@ async fn every_method_shape_round_trips_in_both_protocols() {
         // A client result, through the client contract's server-side proxy and receiver.
         assert_eq!(hub.ask("life".into()).await.unwrap(), "life? 42");
         assert_eq!(receiver.notes.lock().unwrap().as_slice(), ["asking life"]);
+
+        // Server to client: the token travels as a marker; cancelling it on the server
+        // cancels the client's token through CancelTokenFromServer.
+        assert_eq!(
+            hub.interrupt().await.unwrap(),
+            "Invocation canceled by the server."
+        );
+        for _ in 0..100 {
+            if receiver.notes.lock().unwrap().len() == 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(receiver.notes.lock().unwrap()[1], "work cancelled: true");
 
         for s in subscriptions {
             s.off();

@@ -96,8 +96,9 @@ impl Drop for Owner {
 /// the connection stops when the last clone is dropped (a handler that captures a clone
 /// keeps it alive: call [`stop`](Self::stop) then).
 ///
-/// Server-to-client invocations run their handlers one at a time, in arrival order, on a
-/// task of their own, so a handler may itself call the server.
+/// Server-to-client invocations start their handlers in arrival order and run them
+/// concurrently (as the JavaScript client does), each on a task of its own, so a handler may
+/// itself call the server and a long handler does not hold back the next call.
 ///
 /// ```no_run
 /// use signalr_client::{ClientStream, HubConnectionBuilder};

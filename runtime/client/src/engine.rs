@@ -526,39 +526,53 @@ async fn dispatch_loop(
     protocol: Protocol,
     mut queue: mpsc::UnboundedReceiver<Invocation<'static>>,
 ) {
+    // Handlers start in arrival order and run concurrently, as the JavaScript client's do:
+    // a long-running handler must not hold back the next call (a cancellation, say).
     while let Some(inv) = queue.recv().await {
-        let result = run_handlers(&handlers, &inv).await;
-        let Some(id) = inv.invocation_id else {
-            if let Err(e) = result {
-                tracing::warn!(method = %inv.target, error = %e, "client method failed");
-            }
-            continue;
-        };
-        let result = match result {
-            Ok(Some(v)) => CompletionResult::Value(v),
-            Ok(None) => CompletionResult::Error(NO_CLIENT_RESULT.into()),
-            Err(e) => CompletionResult::Error(e.into()),
-        };
-        let mut msg = Completion {
-            headers: Headers::new(),
-            invocation_id: id,
-            result,
-        };
-        let frame = match protocol.to_frame(&HubMessage::Completion(msg.clone())) {
-            Ok(f) => f,
-            Err(e) => {
-                msg.result = CompletionResult::Error(e.to_string().into());
-                match protocol.to_frame(&HubMessage::Completion(msg)) {
-                    Ok(f) => f,
-                    Err(_) => continue,
-                }
-            }
-        };
-        let _ = outbox.send(Outgoing {
-            frame,
-            written: None,
-        });
+        let handlers = handlers.clone();
+        let outbox = outbox.clone();
+        tokio::spawn(async move { handle_invocation(&handlers, &outbox, protocol, inv).await });
     }
+}
+
+/// Runs the handlers of one server-to-client invocation and sends its completion, if any.
+async fn handle_invocation(
+    handlers: &Handlers,
+    outbox: &mpsc::UnboundedSender<Outgoing>,
+    protocol: Protocol,
+    inv: Invocation<'static>,
+) {
+    let result = run_handlers(handlers, &inv).await;
+    let Some(id) = inv.invocation_id else {
+        if let Err(e) = result {
+            tracing::warn!(method = %inv.target, error = %e, "client method failed");
+        }
+        return;
+    };
+    let result = match result {
+        Ok(Some(v)) => CompletionResult::Value(v),
+        Ok(None) => CompletionResult::Error(NO_CLIENT_RESULT.into()),
+        Err(e) => CompletionResult::Error(e.into()),
+    };
+    let mut msg = Completion {
+        headers: Headers::new(),
+        invocation_id: id,
+        result,
+    };
+    let frame = match protocol.to_frame(&HubMessage::Completion(msg.clone())) {
+        Ok(f) => f,
+        Err(e) => {
+            msg.result = CompletionResult::Error(e.to_string().into());
+            match protocol.to_frame(&HubMessage::Completion(msg)) {
+                Ok(f) => f,
+                Err(_) => return,
+            }
+        }
+    };
+    let _ = outbox.send(Outgoing {
+        frame,
+        written: None,
+    });
 }
 
 /// Calls every handler of the invocation's target; at most one may return a value.

@@ -84,6 +84,143 @@ pub mod __private {
         connection.invoke_with_cancellation::<T>(method, args, uploads, cancellation)
     }
 
+    /// The cancellation marker a server-to-client call carries in a `CancellationToken`
+    /// parameter's argument slot (SignalARRR's wire format).
+    #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+    pub struct CancellationMarker {
+        /// The id the server will name in `CancelTokenFromServer`.
+        #[serde(rename = "Id")]
+        pub id: String,
+    }
+
+    impl CancellationMarker {
+        /// A marker with a new id.
+        pub fn new() -> Self {
+            CancellationMarker {
+                id: uuid::Uuid::new_v4().to_string(),
+            }
+        }
+    }
+
+    impl Default for CancellationMarker {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    /// The client method through which the server cancels a token it sent as a marker.
+    pub const CANCEL_TOKEN_FROM_SERVER: &str = "CancelTokenFromServer";
+
+    /// Stops watching a token when dropped (the call it belonged to has ended).
+    #[derive(Debug)]
+    pub struct CancelWatch(CancellationToken);
+
+    impl Drop for CancelWatch {
+        fn drop(&mut self) {
+            self.0.cancel();
+        }
+    }
+
+    /// Until the returned guard is dropped: if `token` fires, tells the client to cancel the
+    /// token behind `marker` (`CancelTokenFromServer` with its id as `CancellationGuid`).
+    pub fn watch_cancellation(
+        target: &SingleClientProxy,
+        marker: &CancellationMarker,
+        token: &CancellationToken,
+    ) -> CancelWatch {
+        let done = CancellationToken::new();
+        let (target, id, token, stop) = (
+            target.clone(),
+            marker.id.clone(),
+            token.clone(),
+            done.clone(),
+        );
+        tokio::spawn(async move {
+            tokio::select! {
+                () = token.cancelled() => {
+                    let request = serde_json::json!({
+                        "Id": uuid::Uuid::new_v4().to_string(),
+                        "Method": CANCEL_TOKEN_FROM_SERVER,
+                        "Arguments": [],
+                        "CancellationGuid": id,
+                    });
+                    let _ = target.send(CANCEL_TOKEN_FROM_SERVER, &(request,));
+                }
+                () = stop.cancelled() => {}
+            }
+        });
+        CancelWatch(done)
+    }
+
+    /// The tokens a client's receivers handed to running handlers, by marker id.
+    #[derive(Debug, Clone, Default)]
+    pub struct ReceiverTokens(
+        std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, CancellationToken>>>,
+    );
+
+    impl ReceiverTokens {
+        /// A token for the marker `id`, cancelled when the server cancels it or the
+        /// connection closes.
+        pub fn register(&self, id: &str) -> CancellationToken {
+            let token = CancellationToken::new();
+            if let Ok(mut m) = self.0.lock() {
+                m.insert(id.to_owned(), token.clone());
+            }
+            token
+        }
+
+        /// Forgets a marker whose handler has returned.
+        pub fn remove(&self, id: &str) {
+            if let Ok(mut m) = self.0.lock() {
+                m.remove(id);
+            }
+        }
+
+        fn cancel(&self, id: &str) {
+            let token = self.0.lock().ok().and_then(|mut m| m.remove(id));
+            if let Some(t) = token {
+                t.cancel();
+            }
+        }
+
+        fn cancel_all(&self) {
+            let tokens: Vec<_> = match self.0.lock() {
+                Ok(mut m) => m.drain().map(|(_, t)| t).collect(),
+                Err(_) => Vec::new(),
+            };
+            for t in tokens {
+                t.cancel();
+            }
+        }
+    }
+
+    /// Handles `CancelTokenFromServer` for a receiver's tokens; the connection closing
+    /// cancels them all.
+    pub fn register_cancel_handler(
+        connection: &HubConnection,
+        tokens: &ReceiverTokens,
+    ) -> Subscription {
+        #[derive(serde::Deserialize)]
+        struct Request {
+            #[serde(rename = "CancellationGuid")]
+            cancellation_guid: Option<String>,
+        }
+        let on_close = tokens.clone();
+        connection.on_close(move |_| on_close.cancel_all());
+        let tokens = tokens.clone();
+        connection.on_raw(CANCEL_TOKEN_FROM_SERVER, move |args: Arguments<'static>| {
+            if let Some(id) = args
+                .binder(1)
+                .ok()
+                .and_then(|mut b| b.next_arg::<Request>().ok())
+                .and_then(|r| r.cancellation_guid)
+            {
+                tokens.cancel(&id);
+            }
+            async { Ok(None) }
+        })
+    }
+
     /// A server method's stream of values, encoded in the caller's protocol.
     pub fn stream_reply<T: Serialize + Send + 'static>(
         protocol: Protocol,

@@ -296,17 +296,40 @@ fn client_contract(contract: &HubContract, types: &[MethodTypes]) -> TokenStream
 
     let registrations = contract.methods.iter().zip(types).map(|(m, t)| {
         let name = format_ident!("{}", m.name);
-        let n_values = m.wire_params().count();
+        // Server to client, a CancellationToken occupies an argument slot (its marker).
+        let n_values = m
+            .params
+            .iter()
+            .filter(|p| matches!(p.kind, ParamKind::Value | ParamKind::Cancellation))
+            .count();
         let names = arg_names(m);
-        let binds: Vec<TokenStream> = m.params.iter().zip(&t.params).map(|(p, ty)| {
-            let id = format_ident!("{}", p.name);
-            match (p.kind, ty) {
-                (ParamKind::Value, Some(ty)) => quote!(let #id: #ty = __args.next_arg().map_err(|e| e.to_string())?;),
-                (ParamKind::Cancellation, _) => quote!(let #id = ::signalr::CancellationToken::new();),
-                _ => quote!(),
-            }
-        }).collect();
-        let call_impl = quote!(__imp.#name(#(#names),*).await);
+        let mut marker_ids = Vec::new();
+        let binds: Vec<TokenStream> = m
+            .params
+            .iter()
+            .zip(&t.params)
+            .map(|(p, ty)| {
+                let id = format_ident!("{}", p.name);
+                match (p.kind, ty) {
+                    (ParamKind::Value, Some(ty)) => quote!(let #id: #ty = __args.next_arg().map_err(|e| e.to_string())?;),
+                    (ParamKind::Cancellation, _) => {
+                        let marker = format_ident!("__marker_{}", p.name);
+                        marker_ids.push(marker.clone());
+                        quote! {
+                            let #marker: ::signalr::__private::CancellationMarker =
+                                __args.next_arg().map_err(|e| e.to_string())?;
+                            let #id = __tokens.register(&#marker.id);
+                        }
+                    }
+                    _ => quote!(),
+                }
+            })
+            .collect();
+        let call_impl = quote!({
+            let __out = __imp.#name(#(#names),*).await;
+            #(__tokens.remove(&#marker_ids.id);)*
+            __out
+        });
         let reply = match (m.output.kind, m.output.fallible) {
             (OutputKind::Value, false) => quote!({
                 let __out = #call_impl;
@@ -326,8 +349,11 @@ fn client_contract(contract: &HubContract, types: &[MethodTypes]) -> TokenStream
         let one = |wire: &String| quote! {
                 __subscriptions.push(connection.on_raw(#wire, {
                     let __imp = ::std::sync::Arc::clone(&__imp);
+                    let __tokens = __tokens.clone();
                     move |__arguments: ::signalr::__private::Arguments<'static>| {
                         let __imp = ::std::sync::Arc::clone(&__imp);
+                        #[allow(unused_variables)]
+                        let __tokens = __tokens.clone();
                         async move {
                             let __protocol = __arguments.protocol();
                             #[allow(unused_mut, unused_variables)]
@@ -341,6 +367,15 @@ fn client_contract(contract: &HubContract, types: &[MethodTypes]) -> TokenStream
         wire_names.iter().map(one).collect::<TokenStream>()
     });
 
+    let has_tokens = contract
+        .methods
+        .iter()
+        .any(|m| m.params.iter().any(|p| p.kind == ParamKind::Cancellation));
+    let cancel_handler = if has_tokens {
+        quote!(__subscriptions.push(::signalr::__private::register_cancel_handler(connection, &__tokens));)
+    } else {
+        quote!()
+    };
     let mut send_methods = Vec::new();
     let mut single_methods = Vec::new();
     for (m, t) in contract.methods.iter().zip(types) {
@@ -359,22 +394,36 @@ fn client_contract(contract: &HubContract, types: &[MethodTypes]) -> TokenStream
                 }
                 (ParamKind::Cancellation, _) => {
                     params.push(quote!(#id: ::signalr::CancellationToken));
+                    values.push(quote!(__marker.clone()));
                     token = Some(id);
                 }
                 _ => {}
             }
         }
         let args = quote!((#(#values,)*));
+        let marker = if token.is_some() {
+            quote!(let __marker = ::signalr::__private::CancellationMarker::new();)
+        } else {
+            quote!()
+        };
         if m.output.kind == OutputKind::Value {
             let out_ty = &t.output;
-            let token = token.map_or_else(
-                || quote!(&::signalr::CancellationToken::new()),
-                |t| quote!(&#t),
-            );
+            let call = match &token {
+                Some(tok) => quote! {
+                    let __watch = ::signalr::__private::watch_cancellation(&self.target, &__marker, &#tok);
+                    let __out = self.target.invoke::<#out_ty>(#wire, &#args, &#tok).await;
+                    ::core::mem::drop(__watch);
+                    __out
+                },
+                None => {
+                    quote!(self.target.invoke::<#out_ty>(#wire, &#args, &::signalr::CancellationToken::new()).await)
+                }
+            };
             single_methods.push(quote! {
                 #(#docs)*
                 pub async fn #name(&self, #(#params),*) -> ::core::result::Result<#out_ty, ::signalr::HubError> {
-                    self.target.invoke::<#out_ty>(#wire, &#args, #token).await
+                    #marker
+                    #call
                 }
             });
         } else {
@@ -382,6 +431,7 @@ fn client_contract(contract: &HubContract, types: &[MethodTypes]) -> TokenStream
                 #(#docs)*
                 #[allow(unused_variables)]
                 pub fn #name(&self, #(#params),*) -> ::core::result::Result<(), ::signalr::HubError> {
+                    #marker
                     self.target.send(#wire, &#args).map(|_| ())
                 }
             };
@@ -430,8 +480,10 @@ fn client_contract(contract: &HubContract, types: &[MethodTypes]) -> TokenStream
                 implementation: T,
             ) -> ::std::vec::Vec<::signalr::__private::Subscription> {
                 let __imp = ::std::sync::Arc::new(implementation);
+                let __tokens = ::signalr::__private::ReceiverTokens::default();
                 let mut __subscriptions = ::std::vec::Vec::new();
                 #(#registrations)*
+                #cancel_handler
                 __subscriptions
             }
         }
