@@ -1,4 +1,5 @@
 //! Runnable examples of the toolkit; each lives in this package's `examples/` targets, and
 //! the hubs they serve live here so tests can host them in-process.
 
+pub mod chat;
 pub mod conformance;
