@@ -180,7 +180,12 @@ async fn every_method_shape_round_trips_in_both_protocols() {
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        assert_eq!(receiver.notes.lock().unwrap()[1], "work cancelled: true");
+        let notes = receiver.notes.lock().unwrap().clone();
+        assert_eq!(
+            notes.get(1).map(String::as_str),
+            Some("work cancelled: true"),
+            "{notes:?}"
+        );
 
         for s in subscriptions {
             s.off();
@@ -228,4 +233,28 @@ fn the_macro_and_the_contract_model_see_the_same_contract() {
     assert_eq!(parsed, from_macro);
     assert_eq!(from_macro[0].methods[1].wire_name, "Shapes|Echo");
     assert_eq!(from_macro[0].methods[7].wire_name, "Shapes|Renamed");
+}
+
+#[tokio::test]
+async fn a_stream_call_ends_when_its_token_is_cancelled_and_the_server_sees_it() {
+    use signalr_examples::conformance::ConformanceProxy;
+    let server = HubServer::new(signalr_examples::conformance::hub());
+    let app = axum::Router::new().hub("/c", &server);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/c", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let connection = HubConnectionBuilder::new(&url).build();
+    connection.start().await.unwrap();
+    let hub = ConformanceProxy::new(connection.clone());
+    let token = CancellationToken::new();
+    let mut items = hub.counter(1000, 20, token.clone());
+    assert_eq!(items.next().await.unwrap().unwrap(), 0);
+    token.cancel();
+    assert!(
+        items.next().await.is_none(),
+        "the stream ends when its token fires"
+    );
+    drop(items);
+    assert!(hub.counter_cancelled().await.unwrap());
+    connection.stop().await;
 }

@@ -137,6 +137,9 @@ pub mod __private {
         );
         tokio::spawn(async move {
             tokio::select! {
+                // A call cancelled by its token ends at once and drops the guard too: the
+                // token must win that race so the client hears of the cancellation.
+                biased;
                 () = token.cancelled() => {
                     let request = serde_json::json!({
                         "Id": uuid::Uuid::new_v4().to_string(),
@@ -220,6 +223,22 @@ pub mod __private {
             async { Ok(None) }
         })
     }
+
+    /// A result stream that ends when `cancellation` fires; dropping it then sends
+    /// CancelInvocation, as dropping any result stream does.
+    pub fn cancellable_stream<T: DeserializeOwned + Send + 'static>(
+        items: ClientHubStream<T>,
+        cancellation: CancellationToken,
+    ) -> CancellableStream<T> {
+        Box::pin(futures_util::StreamExt::take_until(
+            items,
+            cancellation.cancelled_owned(),
+        ))
+    }
+
+    /// The proxy's result stream for a method that takes a `CancellationToken`.
+    pub type CancellableStream<T> =
+        std::pin::Pin<Box<dyn Stream<Item = Result<T, ClientError>> + Send + 'static>>;
 
     /// A server method's stream of values, encoded in the caller's protocol.
     pub fn stream_reply<T: Serialize + Send + 'static>(

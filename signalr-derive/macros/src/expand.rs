@@ -143,11 +143,20 @@ fn server_contract(contract: &HubContract, types: &[MethodTypes]) -> TokenStream
         let args = quote!((#(#values,)*));
         let uploads = quote!(::std::vec![#(#uploads),*]);
         let out_ty = t.output.clone().map_or_else(|| quote!(()), |ty| quote!(#ty));
-        match m.output.kind {
-            OutputKind::Stream => quote! {
+        match (m.output.kind, &token) {
+            (OutputKind::Stream, None) => quote! {
                 #(#docs)*
                 pub fn #name(&self, #(#params),*) -> ::signalr::__private::ClientHubStream<#out_ty> {
                     self.connection.stream_with_streams::<#out_ty>(#wire, #args, #uploads)
+                }
+            },
+            (OutputKind::Stream, Some(tok)) => quote! {
+                #(#docs)*
+                pub fn #name(&self, #(#params),*) -> ::signalr::__private::CancellableStream<#out_ty> {
+                    ::signalr::__private::cancellable_stream(
+                        self.connection.stream_with_streams::<#out_ty>(#wire, #args, #uploads),
+                        #tok,
+                    )
                 }
             },
             _ => {
@@ -489,5 +498,90 @@ fn client_contract(contract: &HubContract, types: &[MethodTypes]) -> TokenStream
         }
 
         #checks
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Expansion snapshots: what `#[hub_contract]` generates, formatted with prettyplease.
+    //! Review a changed snapshot as code: generated paths are absolute (`::signalr::...`,
+    //! `::core::...`, `::std::...`); only the types written in the contract keep the user's
+    //! own spelling.
+
+    use super::hub_contract;
+    use proc_macro2::TokenStream;
+    use quote::quote;
+
+    fn expand(attr: TokenStream, item: TokenStream) -> String {
+        let tokens = hub_contract(attr, item);
+        prettyplease::unparse(&syn::parse2(tokens).unwrap())
+    }
+
+    /// The server contract of `tests/contracts/shapes.rs` (every method shape).
+    #[test]
+    fn server_contract_with_every_shape() {
+        let item = quote! {
+            /// Every method shape a hub contract can have.
+            pub trait Shapes {
+                /// A unit method.
+                async fn hello(&self);
+                /// A value method.
+                async fn echo(&self, text: String) -> String;
+                /// A fallible method.
+                async fn divide(&self, a: i32, b: i32) -> Result<i32, signalr::HubError>;
+                /// A stream from the server.
+                fn count(&self, n: i32, delay_ms: u64) -> signalr::HubStream<i32>;
+                /// A stream from the caller.
+                async fn sum(&self, numbers: signalr::UploadStream<i32>) -> i32;
+                /// A cancellable method: returns whether it was cancelled.
+                async fn wait(&self, ms: u64, cancel: signalr::CancellationToken) -> bool;
+                /// A method that asks its caller for a client result.
+                async fn ask(&self, question: String, caller: signalr::Caller) -> Result<String, signalr::HubError>;
+                /// A method with its own wire name.
+                #[hub(name = "Renamed")]
+                async fn other(&self) -> u8;
+                /// Starts work on the caller, then cancels it from the server.
+                async fn interrupt(&self, caller: signalr::Caller) -> Result<String, signalr::HubError>;
+            }
+        };
+        insta::assert_snapshot!("server_shapes", expand(quote!(), item));
+    }
+
+    /// The client contract of `tests/contracts/shapes.rs`.
+    #[test]
+    fn client_contract_with_every_shape() {
+        let item = quote! {
+            /// What the server calls on clients.
+            pub trait ShapesClient {
+                /// A notification.
+                async fn notify(&self, text: String);
+                /// A client result.
+                async fn answer(&self, question: String) -> String;
+                /// Work the server can cancel: returns whether it was cancelled.
+                async fn work(&self, ms: u64, cancel: signalr::CancellationToken) -> bool;
+            }
+        };
+        insta::assert_snapshot!("client_shapes", expand(quote!(client), item));
+    }
+
+    /// An invalid contract: the trait comes back as written (without its `#[hub]`
+    /// attributes), beside one `compile_error!` per problem and nothing else generated.
+    #[test]
+    fn invalid_contract_keeps_the_trait() {
+        let item = quote! {
+            /// A contract with three mistakes and one good method.
+            pub trait Broken {
+                /// Fine.
+                async fn echo(&self, text: String) -> String;
+                /// Generic.
+                async fn put<T>(&self, value: T);
+                /// Not async and not a stream.
+                fn get(&self) -> u8;
+                /// A `|` in its name.
+                #[hub(name = "Broken|Send")]
+                async fn send(&self, text: String);
+            }
+        };
+        insta::assert_snapshot!("invalid_contract", expand(quote!(plain), item));
     }
 }
