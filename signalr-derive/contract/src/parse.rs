@@ -323,9 +323,9 @@ fn parse_method(
             }
             _ => (ParamKind::Value, Some(ty.clone())),
         };
-        if let Some(span) = value_ty.as_ref().and_then(has_reference) {
-            errors.push(
-                span,
+        if let Some(ty) = value_ty.as_ref().filter(|t| has_reference(t).is_some()) {
+            errors.push_spanned(
+                ty,
                 "hub method parameters must be owned types (no references, lifetimes or `impl Trait`): arguments are deserialized from the wire",
             );
         }
@@ -477,8 +477,8 @@ pub fn parse_contract(args: &ContractArgs, item: &ItemTrait) -> Result<ParsedCon
                         errors.push(
                             f.sig.ident.span(),
                             format!(
-                                "`{}` has the wire name `{}`, which `{}` already has (wire names are matched case-insensitively); rename one with `#[hub(name = \"...\")]`",
-                                m.name, m.plain_name, prev.name
+                                "`{}` (wire name `{}`) clashes with `{}` (wire name `{}`): wire names are matched case-insensitively; rename one with `#[hub(name = \"...\")]`",
+                                m.name, m.wire_name, prev.name, prev.wire_name
                             ),
                         );
                         continue;
@@ -487,7 +487,10 @@ pub fn parse_contract(args: &ContractArgs, item: &ItemTrait) -> Result<ParsedCon
                     types.push(t);
                 }
             }
-            other => errors.push_spanned(other, "hub contracts contain only methods"),
+            other => errors.push_spanned(
+                other,
+                "hub contracts contain only methods; move this item out of the trait",
+            ),
         }
     }
     if !errors.is_empty() {

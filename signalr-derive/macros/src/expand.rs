@@ -117,7 +117,10 @@ fn server_contract(contract: &HubContract, types: &[MethodTypes]) -> TokenStream
     let proxy_methods = contract.methods.iter().zip(types).map(|(m, t)| {
         let name = format_ident!("{}", m.name);
         let wire = &m.wire_name;
-        let docs = m.docs.iter().map(|d| quote!(#[doc = #d]));
+        let docs = m.docs.iter().map(|d| {
+            let d = format!(" {d}");
+            quote!(#[doc = #d])
+        });
         let mut params = Vec::new();
         let mut values = Vec::new();
         let mut uploads = Vec::new();
@@ -390,7 +393,14 @@ fn client_contract(contract: &HubContract, types: &[MethodTypes]) -> TokenStream
     for (m, t) in contract.methods.iter().zip(types) {
         let name = format_ident!("{}", m.name);
         let wire = &m.wire_name;
-        let docs: Vec<_> = m.docs.iter().map(|d| quote!(#[doc = #d])).collect();
+        let docs: Vec<_> = m
+            .docs
+            .iter()
+            .map(|d| {
+                let d = format!(" {d}");
+                quote!(#[doc = #d])
+            })
+            .collect();
         let mut params = Vec::new();
         let mut values = Vec::new();
         let mut token = None;

@@ -1,0 +1,6 @@
+#[signalr::hub_contract]
+pub trait Store {
+    async fn put<T>(&self, value: T);
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+#[signalr::hub_contract]
+pub struct Chat {
+    pub name: String,
+}
+
+fn main() {}
