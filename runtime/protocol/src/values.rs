@@ -48,6 +48,16 @@ impl IntoArguments for Arguments<'_> {
     }
 }
 
+/// Arguments encoded ahead of time, or the error encoding them met (reported by the call).
+impl IntoArguments for Result<Arguments<'static>, SerializeError> {
+    fn to_arguments(&self, protocol: Protocol) -> Result<Arguments<'static>, SerializeError> {
+        match self {
+            Ok(args) => args.to_arguments(protocol),
+            Err(e) => Err(e.clone()),
+        }
+    }
+}
+
 impl<T: IntoArguments + ?Sized> IntoArguments for &T {
     fn to_arguments(&self, protocol: Protocol) -> Result<Arguments<'static>, SerializeError> {
         (**self).to_arguments(protocol)

@@ -45,7 +45,10 @@ pub mod __private {
     pub use signalr_client::{
         ClientError, ClientStream, HubConnection, HubStream as ClientHubStream, Subscription,
     };
-    pub use signalr_protocol::{Arguments, IntoArguments, Payload, Protocol};
+    pub use signalr_protocol::{
+        ArgumentBinder, Arguments, ArgumentsWriter, BindError, IntoArguments, Payload, Protocol,
+        SerializeError,
+    };
     pub use signalr_server::{Call, ClientProxy, Hub, MethodKind, Reply, SingleClientProxy};
 
     use crate::{CancellationToken, HubError, HubStream};
@@ -56,28 +59,106 @@ pub mod __private {
         label = "this type must implement `serde::Serialize` and `serde::de::DeserializeOwned`",
         note = "derive `serde::Serialize` and `serde::Deserialize` for it, or use a type that has them"
     )]
-    pub trait WireType {}
+    pub trait WireType: Serialize + DeserializeOwned {}
 
     impl<T: Serialize + DeserializeOwned> WireType for T {}
 
-    /// Fails to compile, at the type's span, when `T` cannot travel.
-    pub const fn assert_wire_type<T: WireType + ?Sized>() {}
+    /// Arguments encoded by a closure once the protocol is known. Generated code builds its
+    /// arguments with [`push`], whose `WireType` bound gives a readable error for a type
+    /// that cannot travel.
+    pub struct ArgsFn<F>(pub F);
 
-    /// A proxy call: an invocation with optional upload streams.
-    pub fn invoke<T: DeserializeOwned + Send + 'static>(
+    impl<F> std::fmt::Debug for ArgsFn<F> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("ArgsFn")
+        }
+    }
+
+    /// Encodes `n` arguments with `f` (which pushes each with [`push`]).
+    pub fn encode(
+        protocol: Protocol,
+        n: usize,
+        f: impl FnOnce(&mut ArgumentsWriter) -> Result<(), SerializeError>,
+    ) -> Result<Arguments<'static>, SerializeError> {
+        let mut writer = Arguments::writer(protocol, n);
+        f(&mut writer)?;
+        Ok(writer.finish())
+    }
+
+    impl<F: Fn(Protocol) -> Result<Arguments<'static>, SerializeError>> IntoArguments for ArgsFn<F> {
+        fn to_arguments(&self, protocol: Protocol) -> Result<Arguments<'static>, SerializeError> {
+            (self.0)(protocol)
+        }
+    }
+
+    /// Encodes one argument.
+    pub fn push<T: WireType>(
+        writer: &mut ArgumentsWriter,
+        value: &T,
+    ) -> Result<(), SerializeError> {
+        writer.push(value)
+    }
+
+    /// Binds the next argument.
+    pub fn next_arg<'a, T: WireType>(binder: &mut ArgumentBinder<'a>) -> Result<T, BindError> {
+        binder.next_arg::<T>()
+    }
+
+    /// A server method's reply value.
+    pub fn reply<T: WireType>(call: &Call, value: &T) -> Result<Reply, HubError> {
+        call.reply(value)
+    }
+
+    /// A client method's result value.
+    pub fn serialize<T: WireType>(
+        protocol: Protocol,
+        value: &T,
+    ) -> Result<Payload<'static>, SerializeError> {
+        Payload::serialize(protocol, value)
+    }
+
+    /// An upload stream for a proxy call.
+    pub fn upload<T: WireType + Send + 'static>(
+        items: impl Stream<Item = T> + Send + 'static,
+    ) -> ClientStream {
+        ClientStream::new(items)
+    }
+
+    /// A proxy call to a streaming method.
+    pub fn stream<T: WireType>(
         connection: &HubConnection,
         method: &str,
-        args: impl IntoArguments,
+        args: Result<Arguments<'static>, SerializeError>,
+        uploads: Vec<ClientStream>,
+    ) -> ClientHubStream<T> {
+        connection.stream_with_streams::<T>(method, args, uploads)
+    }
+
+    /// A server-to-client call that waits for the client's result.
+    pub async fn invoke_client<T: WireType>(
+        target: &SingleClientProxy,
+        method: &str,
+        args: &(dyn IntoArguments + Sync),
+        cancellation: &CancellationToken,
+    ) -> Result<T, HubError> {
+        target.invoke::<T>(method, args, cancellation).await
+    }
+
+    /// A proxy call: an invocation with optional upload streams.
+    pub fn invoke<T: WireType + Send + 'static>(
+        connection: &HubConnection,
+        method: &str,
+        args: Result<Arguments<'static>, SerializeError>,
         uploads: Vec<ClientStream>,
     ) -> impl Future<Output = Result<T, ClientError>> + Send + 'static {
         connection.invoke_with_streams::<T>(method, args, uploads)
     }
 
     /// A proxy call whose cancellation token sends CancelInvocation.
-    pub fn invoke_cancellable<T: DeserializeOwned + Send + 'static>(
+    pub fn invoke_cancellable<T: WireType + Send + 'static>(
         connection: &HubConnection,
         method: &str,
-        args: impl IntoArguments,
+        args: Result<Arguments<'static>, SerializeError>,
         uploads: Vec<ClientStream>,
         cancellation: CancellationToken,
     ) -> impl Future<Output = Result<T, ClientError>> + Send + 'static {
@@ -226,7 +307,7 @@ pub mod __private {
 
     /// A result stream that ends when `cancellation` fires; dropping it then sends
     /// CancelInvocation, as dropping any result stream does.
-    pub fn cancellable_stream<T: DeserializeOwned + Send + 'static>(
+    pub fn cancellable_stream<T: WireType + Send + 'static>(
         items: ClientHubStream<T>,
         cancellation: CancellationToken,
     ) -> CancellableStream<T> {
@@ -241,7 +322,7 @@ pub mod __private {
         std::pin::Pin<Box<dyn Stream<Item = Result<T, ClientError>> + Send + 'static>>;
 
     /// A server method's stream of values, encoded in the caller's protocol.
-    pub fn stream_reply<T: Serialize + Send + 'static>(
+    pub fn stream_reply<T: WireType + Send + 'static>(
         protocol: Protocol,
         items: HubStream<T>,
     ) -> Reply {

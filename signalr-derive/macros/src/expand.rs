@@ -1,7 +1,7 @@
 //! The expansion of `#[hub_contract]`: parse, check, expand.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
+use quote::{format_ident, quote};
 use signalr_contract::{
     ContractArgs, Errors, HubContract, Method, MethodTypes, OutputKind, ParamKind, Side,
     parse_contract,
@@ -85,16 +85,26 @@ fn contract_json(contract: &HubContract) -> String {
     serde_json::to_string(contract).unwrap_or_default()
 }
 
-/// Compile-time checks that every wire type can travel, with a readable error at the type.
-fn wire_type_checks(types: &[MethodTypes]) -> TokenStream {
-    let checks = types
-        .iter()
-        .flat_map(|t| t.params.iter().flatten().chain(t.output.iter()))
-        .map(|ty| {
-            quote_spanned! {ty.span()=> ::signalr::__private::assert_wire_type::<#ty>(); }
-        });
+/// Encodes argument expressions with `::signalr::__private::push`, whose `WireType` bound
+/// reports a type that cannot travel with a readable message at the argument.
+fn encode_args(protocol: TokenStream, values: &[TokenStream]) -> TokenStream {
+    let n = values.len();
+    if values.is_empty() {
+        return quote!(::signalr::__private::encode(#protocol, 0, |_| ::core::result::Result::Ok(())));
+    }
+    let pushes = values.iter().map(|v| {
+        let span = v
+            .clone()
+            .into_iter()
+            .next()
+            .map_or_else(proc_macro2::Span::call_site, |t| t.span());
+        quote::quote_spanned!(span=> ::signalr::__private::push(__w, &#v)?;)
+    });
     quote! {
-        const _: fn() = || { #(#checks)* };
+        ::signalr::__private::encode(#protocol, #n, |__w| {
+            #(#pushes)*
+            ::core::result::Result::Ok(())
+        })
     }
 }
 
@@ -112,7 +122,6 @@ fn server_contract(contract: &HubContract, types: &[MethodTypes]) -> TokenStream
     let dispatch = format_ident!("{}Dispatch", contract.name);
     let interface = &contract.interface;
     let json = contract_json(contract);
-    let checks = wire_type_checks(types);
 
     let proxy_methods = contract.methods.iter().zip(types).map(|(m, t)| {
         let name = format_ident!("{}", m.name);
@@ -126,7 +135,8 @@ fn server_contract(contract: &HubContract, types: &[MethodTypes]) -> TokenStream
         let mut uploads = Vec::new();
         let mut token = None;
         for (p, ty) in m.params.iter().zip(&t.params) {
-            let id = format_ident!("{}", p.name);
+            // Spanned at the type, so a type that cannot travel is reported there.
+            let id = syn::Ident::new(&p.name, ty.as_ref().map_or_else(proc_macro2::Span::call_site, |t| t.span()));
             match (p.kind, ty) {
                 (ParamKind::Value, Some(ty)) => {
                     params.push(quote!(#id: #ty));
@@ -134,7 +144,7 @@ fn server_contract(contract: &HubContract, types: &[MethodTypes]) -> TokenStream
                 }
                 (ParamKind::Upload, Some(ty)) => {
                     params.push(quote!(#id: impl ::signalr::__private::Stream<Item = #ty> + ::core::marker::Send + 'static));
-                    uploads.push(quote!(::signalr::__private::ClientStream::new(#id)));
+                    uploads.push(quote!(::signalr::__private::upload(#id)));
                 }
                 (ParamKind::Cancellation, _) => {
                     params.push(quote!(#id: ::signalr::CancellationToken));
@@ -143,21 +153,21 @@ fn server_contract(contract: &HubContract, types: &[MethodTypes]) -> TokenStream
                 _ => {}
             }
         }
-        let args = quote!((#(#values,)*));
+        let args = encode_args(quote!(self.connection.protocol()), &values);
         let uploads = quote!(::std::vec![#(#uploads),*]);
         let out_ty = t.output.clone().map_or_else(|| quote!(()), |ty| quote!(#ty));
         match (m.output.kind, &token) {
             (OutputKind::Stream, None) => quote! {
                 #(#docs)*
                 pub fn #name(&self, #(#params),*) -> ::signalr::__private::ClientHubStream<#out_ty> {
-                    self.connection.stream_with_streams::<#out_ty>(#wire, #args, #uploads)
+                    ::signalr::__private::stream::<#out_ty>(&self.connection, #wire, #args, #uploads)
                 }
             },
             (OutputKind::Stream, Some(tok)) => quote! {
                 #(#docs)*
                 pub fn #name(&self, #(#params),*) -> ::signalr::__private::CancellableStream<#out_ty> {
                     ::signalr::__private::cancellable_stream(
-                        self.connection.stream_with_streams::<#out_ty>(#wire, #args, #uploads),
+                        ::signalr::__private::stream::<#out_ty>(&self.connection, #wire, #args, #uploads),
                         #tok,
                     )
                 }
@@ -213,7 +223,7 @@ fn server_contract(contract: &HubContract, types: &[MethodTypes]) -> TokenStream
             quote! {
                 let (#(#value_names,)*): (#(#value_types,)*) = {
                     let mut __args = __call.bind(#n_values)?;
-                    (#(__args.next_arg::<#value_types>()?,)*)
+                    (#(::signalr::__private::next_arg::<#value_types>(&mut __args)?,)*)
                 };
             }
         };
@@ -230,8 +240,8 @@ fn server_contract(contract: &HubContract, types: &[MethodTypes]) -> TokenStream
         let reply = match (m.output.kind, m.output.fallible) {
             (OutputKind::Unit, false) => quote!({ #call_impl; ::core::result::Result::Ok(::signalr::__private::Reply::Void) }),
             (OutputKind::Unit, true) => quote!({ #call_impl?; ::core::result::Result::Ok(::signalr::__private::Reply::Void) }),
-            (OutputKind::Value, false) => quote!({ let __out = #call_impl; __call.reply(&__out) }),
-            (OutputKind::Value, true) => quote!({ let __out = #call_impl?; __call.reply(&__out) }),
+            (OutputKind::Value, false) => quote!({ let __out = #call_impl; ::signalr::__private::reply(&__call, &__out) }),
+            (OutputKind::Value, true) => quote!({ let __out = #call_impl?; ::signalr::__private::reply(&__call, &__out) }),
             (OutputKind::Stream, _) => quote!({
                 let __out = #call_impl;
                 ::core::result::Result::Ok(::signalr::__private::stream_reply(__call.caller.protocol, __out))
@@ -293,7 +303,6 @@ fn server_contract(contract: &HubContract, types: &[MethodTypes]) -> TokenStream
             }
         }
 
-        #checks
     }
 }
 
@@ -304,7 +313,6 @@ fn client_contract(contract: &HubContract, types: &[MethodTypes]) -> TokenStream
     let proxy = format_ident!("{}Proxy", contract.name);
     let receiver = format_ident!("{}Receiver", contract.name);
     let json = contract_json(contract);
-    let checks = wire_type_checks(types);
 
     let registrations = contract.methods.iter().zip(types).map(|(m, t)| {
         let name = format_ident!("{}", m.name);
@@ -323,13 +331,15 @@ fn client_contract(contract: &HubContract, types: &[MethodTypes]) -> TokenStream
             .map(|(p, ty)| {
                 let id = format_ident!("{}", p.name);
                 match (p.kind, ty) {
-                    (ParamKind::Value, Some(ty)) => quote!(let #id: #ty = __args.next_arg().map_err(|e| e.to_string())?;),
+                    (ParamKind::Value, Some(ty)) => quote!(
+                        let #id: #ty = ::signalr::__private::next_arg::<#ty>(&mut __args).map_err(|e| e.to_string())?;
+                    ),
                     (ParamKind::Cancellation, _) => {
                         let marker = format_ident!("__marker_{}", p.name);
                         marker_ids.push(marker.clone());
                         quote! {
-                            let #marker: ::signalr::__private::CancellationMarker =
-                                __args.next_arg().map_err(|e| e.to_string())?;
+                            let #marker = ::signalr::__private::next_arg::<::signalr::__private::CancellationMarker>(&mut __args)
+                                .map_err(|e| e.to_string())?;
                             let #id = __tokens.register(&#marker.id);
                         }
                     }
@@ -345,11 +355,11 @@ fn client_contract(contract: &HubContract, types: &[MethodTypes]) -> TokenStream
         let reply = match (m.output.kind, m.output.fallible) {
             (OutputKind::Value, false) => quote!({
                 let __out = #call_impl;
-                ::signalr::__private::Payload::serialize(__protocol, &__out).map(::core::option::Option::Some).map_err(|e| e.to_string())
+                ::signalr::__private::serialize(__protocol, &__out).map(::core::option::Option::Some).map_err(|e| e.to_string())
             }),
             (OutputKind::Value, true) => quote!({
                 let __out = #call_impl.map_err(|e| e.to_string())?;
-                ::signalr::__private::Payload::serialize(__protocol, &__out).map(::core::option::Option::Some).map_err(|e| e.to_string())
+                ::signalr::__private::serialize(__protocol, &__out).map(::core::option::Option::Some).map_err(|e| e.to_string())
             }),
             (_, true) => quote!({ #call_impl.map_err(|e| e.to_string())?; ::core::result::Result::Ok(::core::option::Option::None) }),
             _ => quote!({ #call_impl; ::core::result::Result::Ok(::core::option::Option::None) }),
@@ -405,7 +415,12 @@ fn client_contract(contract: &HubContract, types: &[MethodTypes]) -> TokenStream
         let mut values = Vec::new();
         let mut token = None;
         for (p, ty) in m.params.iter().zip(&t.params) {
-            let id = format_ident!("{}", p.name);
+            // Spanned at the type, so a type that cannot travel is reported there.
+            let id = syn::Ident::new(
+                &p.name,
+                ty.as_ref()
+                    .map_or_else(proc_macro2::Span::call_site, |t| t.span()),
+            );
             match (p.kind, ty) {
                 (ParamKind::Value, Some(ty)) => {
                     params.push(quote!(#id: #ty));
@@ -419,7 +434,9 @@ fn client_contract(contract: &HubContract, types: &[MethodTypes]) -> TokenStream
                 _ => {}
             }
         }
-        let args = quote!((#(#values,)*));
+        let encoded = encode_args(quote!(__p), &values);
+        let args =
+            quote!(::signalr::__private::ArgsFn(|__p: ::signalr::__private::Protocol| #encoded));
         let marker = if token.is_some() {
             quote!(let __marker = ::signalr::__private::CancellationMarker::new();)
         } else {
@@ -430,12 +447,12 @@ fn client_contract(contract: &HubContract, types: &[MethodTypes]) -> TokenStream
             let call = match &token {
                 Some(tok) => quote! {
                     let __watch = ::signalr::__private::watch_cancellation(&self.target, &__marker, &#tok);
-                    let __out = self.target.invoke::<#out_ty>(#wire, &#args, &#tok).await;
+                    let __out = ::signalr::__private::invoke_client::<#out_ty>(&self.target, #wire, &#args, &#tok).await;
                     ::core::mem::drop(__watch);
                     __out
                 },
                 None => {
-                    quote!(self.target.invoke::<#out_ty>(#wire, &#args, &::signalr::CancellationToken::new()).await)
+                    quote!(::signalr::__private::invoke_client::<#out_ty>(&self.target, #wire, &#args, &::signalr::CancellationToken::new()).await)
                 }
             };
             single_methods.push(quote! {
@@ -507,7 +524,6 @@ fn client_contract(contract: &HubContract, types: &[MethodTypes]) -> TokenStream
             }
         }
 
-        #checks
     }
 }
 
