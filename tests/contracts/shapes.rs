@@ -14,6 +14,8 @@ pub trait Shapes {
     fn count(&self, n: i32, delay_ms: u64) -> signalr::HubStream<i32>;
     /// A stream from the caller.
     async fn sum(&self, numbers: signalr::UploadStream<i32>) -> i32;
+    /// Two streams from the caller, and an ordinary argument between them.
+    async fn dot(&self, xs: signalr::UploadStream<i32>, scale: i32, ys: signalr::UploadStream<i32>) -> i32;
     /// A cancellable method: returns whether it was cancelled.
     async fn wait(&self, ms: u64, cancel: signalr::CancellationToken) -> bool;
     /// A method that asks its caller for a client result.

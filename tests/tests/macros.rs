@@ -45,6 +45,14 @@ impl Shapes for ShapesImpl {
         total
     }
 
+    async fn dot(&self, mut xs: UploadStream<i32>, scale: i32, mut ys: UploadStream<i32>) -> i32 {
+        let mut total = 0;
+        while let (Some(Ok(x)), Some(Ok(y))) = (xs.next().await, ys.next().await) {
+            total += x * y;
+        }
+        total * scale
+    }
+
     async fn wait(&self, ms: u64, cancel: CancellationToken) -> bool {
         let cancelled = tokio::select! {
             () = tokio::time::sleep(Duration::from_millis(ms)) => false,
@@ -145,6 +153,9 @@ async fn every_method_shape_round_trips_in_both_protocols() {
             42
         );
         assert_eq!(hub.other().await.unwrap(), 7);
+        let xs = futures_util::stream::iter([1, 2, 3]);
+        let ys = futures_util::stream::iter([4, 5, 6]);
+        assert_eq!(hub.dot(xs, 2, ys).await.unwrap(), 64);
 
         // Cancelling the caller's token sends CancelInvocation; the server's token fires.
         let token = CancellationToken::new();
@@ -232,7 +243,7 @@ fn the_macro_and_the_contract_model_see_the_same_contract() {
             .collect();
     assert_eq!(parsed, from_macro);
     assert_eq!(from_macro[0].methods[1].wire_name, "Shapes|Echo");
-    assert_eq!(from_macro[0].methods[7].wire_name, "Shapes|Renamed");
+    assert_eq!(from_macro[0].methods[8].wire_name, "Shapes|Renamed");
 }
 
 #[tokio::test]

@@ -36,6 +36,14 @@ impl Shapes for ShapesImpl {
         total
     }
 
+    async fn dot(&self, mut xs: UploadStream<i32>, scale: i32, mut ys: UploadStream<i32>) -> i32 {
+        let mut total = 0;
+        while let (Some(Ok(x)), Some(Ok(y))) = (xs.next().await, ys.next().await) {
+            total += x * y;
+        }
+        total * scale
+    }
+
     async fn wait(&self, ms: u64, cancel: CancellationToken) -> bool {
         tokio::select! {
             () = tokio::time::sleep(Duration::from_millis(ms)) => false,
