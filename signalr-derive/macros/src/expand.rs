@@ -543,51 +543,43 @@ mod tests {
         prettyplease::unparse(&syn::parse2(tokens).unwrap())
     }
 
-    /// The server contract of `tests/contracts/shapes.rs` (every method shape).
-    #[test]
-    fn server_contract_with_every_shape() {
-        let item = quote! {
-            /// Every method shape a hub contract can have.
-            pub trait Shapes {
-                /// A unit method.
-                async fn hello(&self);
-                /// A value method.
-                async fn echo(&self, text: String) -> String;
-                /// A fallible method.
-                async fn divide(&self, a: i32, b: i32) -> Result<i32, signalr::HubError>;
-                /// A stream from the server.
-                fn count(&self, n: i32, delay_ms: u64) -> signalr::HubStream<i32>;
-                /// A stream from the caller.
-                async fn sum(&self, numbers: signalr::UploadStream<i32>) -> i32;
-                /// A cancellable method: returns whether it was cancelled.
-                async fn wait(&self, ms: u64, cancel: signalr::CancellationToken) -> bool;
-                /// A method that asks its caller for a client result.
-                async fn ask(&self, question: String, caller: signalr::Caller) -> Result<String, signalr::HubError>;
-                /// A method with its own wire name.
-                #[hub(name = "Renamed")]
-                async fn other(&self) -> u8;
-                /// Starts work on the caller, then cancels it from the server.
-                async fn interrupt(&self, caller: signalr::Caller) -> Result<String, signalr::HubError>;
-            }
+    /// The traits of `tests/contracts/shapes.rs` (every method shape), read from the file
+    /// itself so the snapshots always show the contract the round-trip tests use, each with
+    /// the arguments of its own `#[hub_contract(...)]` attribute.
+    fn shapes_contract(name: &str) -> (TokenStream, TokenStream) {
+        let source = include_str!("../../../tests/contracts/shapes.rs");
+        let file = syn::parse_file(source).unwrap();
+        let mut item = file
+            .items
+            .into_iter()
+            .find_map(|i| match i {
+                syn::Item::Trait(t) if t.ident == name => Some(t),
+                _ => None,
+            })
+            .unwrap();
+        let attr = item
+            .attrs
+            .iter()
+            .position(signalr_contract::is_contract_attribute)
+            .map(|i| item.attrs.remove(i))
+            .unwrap();
+        let args = match attr.meta {
+            syn::Meta::List(list) => list.tokens,
+            _ => TokenStream::new(),
         };
-        insta::assert_snapshot!("server_shapes", expand(quote!(), item));
+        (args, quote!(#item))
     }
 
-    /// The client contract of `tests/contracts/shapes.rs`.
+    #[test]
+    fn server_contract_with_every_shape() {
+        let (args, item) = shapes_contract("Shapes");
+        insta::assert_snapshot!("server_shapes", expand(args, item));
+    }
+
     #[test]
     fn client_contract_with_every_shape() {
-        let item = quote! {
-            /// What the server calls on clients.
-            pub trait ShapesClient {
-                /// A notification.
-                async fn notify(&self, text: String);
-                /// A client result.
-                async fn answer(&self, question: String) -> String;
-                /// Work the server can cancel: returns whether it was cancelled.
-                async fn work(&self, ms: u64, cancel: signalr::CancellationToken) -> bool;
-            }
-        };
-        insta::assert_snapshot!("client_shapes", expand(quote!(client), item));
+        let (args, item) = shapes_contract("ShapesClient");
+        insta::assert_snapshot!("client_shapes", expand(args, item));
     }
 
     /// An invalid contract: the trait comes back as written (without its `#[hub]`
