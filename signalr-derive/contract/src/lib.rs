@@ -7,9 +7,14 @@
 
 mod model;
 mod parse;
+mod types;
 
 pub use model::{HubContract, Method, Output, OutputKind, Param, ParamKind, Side};
 pub use parse::{
     ContractArgs, Errors, MethodTypes, ParsedContract, contracts_in_file, is_contract_attribute,
     parse_contract,
+};
+pub use types::{
+    EnumRepr, Field, MapKey, NameKind, RenameRule, TypeDef, TypeDefKind, TypeError, TypeRef,
+    Variant, VariantKind, collect_types, type_ref, wire_name,
 };
