@@ -116,14 +116,22 @@ impl Connection {
 }
 
 /// Every connection of a hub, and its groups.
-#[derive(Default)]
 pub(crate) struct Registry {
     pub(crate) connections: RwLock<HashMap<Arc<str>, Arc<Connection>>>,
     groups: RwLock<HashMap<String, HashSet<Arc<str>>>>,
-    pub(crate) client_result_timeout: Mutex<Option<Duration>>,
+    /// How long a client result may take.
+    client_result_timeout: Duration,
 }
 
 impl Registry {
+    pub(crate) fn new(client_result_timeout: Duration) -> Self {
+        Registry {
+            connections: RwLock::default(),
+            groups: RwLock::default(),
+            client_result_timeout,
+        }
+    }
+
     pub(crate) fn add(&self, c: Arc<Connection>) {
         if let Ok(mut m) = self.connections.write() {
             m.insert(c.id.clone(), c);
@@ -417,13 +425,7 @@ impl SingleClientProxy {
         if !c.push(frame) {
             c.complete_result(&id, Err(HubError::new("Connection disconnected.")));
         }
-        let timeout = self
-            .registry
-            .client_result_timeout
-            .lock()
-            .ok()
-            .and_then(|t| *t)
-            .unwrap_or(Duration::from_secs(30));
+        let timeout = self.registry.client_result_timeout;
         let outcome = tokio::select! {
             r = rx => r.unwrap_or_else(|_| Err(HubError::new("Connection disconnected."))),
             () = tokio::time::sleep(timeout) => Err(HubError::new("Invocation canceled by the server.")),

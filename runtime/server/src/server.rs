@@ -71,10 +71,7 @@ impl HubServer {
 
     /// A server for `hub` with `options`.
     pub fn with_options(hub: Hub, options: HubOptions) -> Self {
-        let registry = Arc::new(Registry::default());
-        if let Ok(mut t) = registry.client_result_timeout.lock() {
-            *t = Some(options.client_result_timeout);
-        }
+        let registry = Arc::new(Registry::new(options.client_result_timeout));
         HubServer {
             state: Arc::new(ServerState {
                 hub,
