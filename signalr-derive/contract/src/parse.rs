@@ -72,7 +72,11 @@ impl Errors {
     }
 }
 
-fn string_value(expr: &Expr) -> Option<String> {
+/// A string literal's value (seen through the invisible groups macro expansion adds).
+fn string_value(mut expr: &Expr) -> Option<String> {
+    while let Expr::Group(g) = expr {
+        expr = &g.expr;
+    }
     match expr {
         Expr::Lit(ExprLit {
             lit: Lit::Str(s), ..
@@ -155,7 +159,8 @@ pub fn is_contract_attribute(attr: &Attribute) -> bool {
         .is_some_and(|s| s.ident == "hub_contract")
 }
 
-fn docs(attrs: &[Attribute]) -> Vec<String> {
+/// A doc comment, line by line (the space rustdoc adds after `///` removed).
+pub(crate) fn docs(attrs: &[Attribute]) -> Vec<String> {
     attrs
         .iter()
         .filter(|a| a.path().is_ident("doc"))

@@ -41,6 +41,8 @@ use proc_macro2::{Span, TokenStream};
 use quote::ToTokens;
 use serde::{Deserialize, Serialize};
 use syn::spanned::Spanned;
+
+use crate::parse::docs;
 use syn::{
     Attribute, Expr, ExprLit, Fields, GenericArgument, GenericParam, Ident, Item, Lit, LitStr,
     Meta, PathArguments, Token, Type, TypePath,
@@ -712,32 +714,11 @@ fn derives(attrs: &[Attribute]) -> (bool, bool) {
     (ser, de)
 }
 
-fn docs(attrs: &[Attribute]) -> Vec<String> {
-    attrs
-        .iter()
-        .filter(|a| a.path().is_ident("doc"))
-        .filter_map(|a| match &a.meta {
-            Meta::NameValue(nv) => string_value(&nv.value),
-            _ => None,
-        })
-        .map(|line| line.strip_prefix(' ').map(str::to_owned).unwrap_or(line))
-        .collect()
-}
-
 fn ungroup_expr(mut expr: &Expr) -> &Expr {
     while let Expr::Group(g) = expr {
         expr = &g.expr;
     }
     expr
-}
-
-fn string_value(expr: &Expr) -> Option<String> {
-    match ungroup_expr(expr) {
-        Expr::Lit(ExprLit {
-            lit: Lit::Str(s), ..
-        }) => Some(s.value()),
-        _ => None,
-    }
 }
 
 /// The value of one entry in `#[serde(...)]`.
