@@ -406,9 +406,7 @@ impl Engine {
             invocation_id: Some(id.as_str().into()),
             target: method.into(),
             arguments,
-            stream_ids: stream_ids
-                .as_ref()
-                .map(|ids| ids.iter().map(|s| s.as_str().into()).collect()),
+            stream_ids: wire_ids(stream_ids.as_deref()),
         });
         if let Err(e) = session.queue(&msg, None) {
             session.take(&id);
@@ -432,9 +430,7 @@ impl Engine {
             invocation_id: None,
             target: method.into(),
             arguments,
-            stream_ids: stream_ids
-                .as_ref()
-                .map(|ids| ids.iter().map(|s| s.as_str().into()).collect()),
+            stream_ids: wire_ids(stream_ids.as_deref()),
         });
         let (tx, rx) = oneshot::channel();
         session.queue(&msg, Some(tx))?;
@@ -459,9 +455,7 @@ impl Engine {
             invocation_id: id.as_str().into(),
             target: method.into(),
             arguments,
-            stream_ids: stream_ids
-                .as_ref()
-                .map(|ids| ids.iter().map(|s| s.as_str().into()).collect()),
+            stream_ids: wire_ids(stream_ids.as_deref()),
         });
         if let Err(e) = session.queue(&msg, None) {
             session.take(&id);
@@ -520,6 +514,11 @@ async fn upload(session: Arc<Session>, id: String, mut items: EncodedItems) {
 
 /// Runs the handlers of every invocation from the server, one invocation at a time in
 /// arrival order, and sends the Completion of those that carry an id.
+/// Upload stream ids as an Invocation carries them.
+fn wire_ids(ids: Option<&[String]>) -> Option<Vec<std::borrow::Cow<'_, str>>> {
+    ids.map(|ids| ids.iter().map(|s| s.as_str().into()).collect())
+}
+
 async fn dispatch_loop(
     handlers: Arc<Handlers>,
     outbox: mpsc::UnboundedSender<Outgoing>,

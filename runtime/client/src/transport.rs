@@ -366,6 +366,29 @@ fn feed(
     Ok(end)
 }
 
+/// A session that ended because of `error`; the connection may reconnect.
+fn failed(error: ClientError) -> SessionEnd {
+    SessionEnd {
+        error: Some(error),
+        allow_reconnect: true,
+    }
+}
+
+/// What feeding received bytes means for the session: `None` to go on, or its end (the
+/// socket is closed first).
+async fn settle(
+    ws: &mut WsStream,
+    fed: Result<Option<SessionEnd>, ClientError>,
+) -> Option<SessionEnd> {
+    let end = match fed {
+        Ok(None) => return None,
+        Ok(Some(end)) => end,
+        Err(e) => failed(e),
+    };
+    close(ws).await;
+    Some(end)
+}
+
 /// Timers of a session.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Timers {
@@ -388,10 +411,7 @@ pub(crate) async fn drive(
     let Established {
         mut ws, leftover, ..
     } = established;
-    let fail = |error: ClientError| SessionEnd {
-        error: Some(error),
-        allow_reconnect: true,
-    };
+    let fail = failed;
     let ping = match protocol.to_frame(&HubMessage::Ping) {
         Ok(f) => f,
         Err(e) => return fail(e.into()),
@@ -401,16 +421,8 @@ pub(crate) async fn drive(
         return fail(e);
     }
     let mut reader = FrameReader::new(protocol, None);
-    match feed(&mut reader, &session, &leftover) {
-        Ok(None) => {}
-        Ok(Some(end)) => {
-            close(&mut ws).await;
-            return end;
-        }
-        Err(e) => {
-            close(&mut ws).await;
-            return fail(e);
-        }
+    if let Some(end) = settle(&mut ws, feed(&mut reader, &session, &leftover)).await {
+        return end;
     }
     let mut ping_at = Instant::now() + timers.keep_alive_interval;
     let mut timeout_at = Instant::now() + timers.server_timeout;
@@ -442,16 +454,8 @@ pub(crate) async fn drive(
                     Some(Err(e)) => return fail(ClientError::Transport(error_chain(&e))),
                     None => return fail(ClientError::Transport("WebSocket closed.".to_owned())),
                 };
-                match fed {
-                    Ok(None) => {}
-                    Ok(Some(end)) => {
-                        close(&mut ws).await;
-                        return end;
-                    }
-                    Err(e) => {
-                        close(&mut ws).await;
-                        return fail(e);
-                    }
+                if let Some(end) = settle(&mut ws, fed).await {
+                    return end;
                 }
             }
             out = outgoing.recv() => {
