@@ -42,6 +42,9 @@ pub(crate) fn type_schema(t: &TypeRef) -> Value {
         TypeRef::Float { .. } => json!({"type": "number"}),
         TypeRef::String => json!({"type": "string"}),
         TypeRef::Bytes => json!({"type": "string", "contentEncoding": "base64"}),
+        TypeRef::SerdeBytes => {
+            json!({"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 255}})
+        }
         TypeRef::Uuid => json!({"type": "string", "format": "uuid"}),
         TypeRef::DateTime => json!({"type": "string", "format": "date-time"}),
         TypeRef::Option(inner) => json!({"anyOf": [type_schema(inner), {"type": "null"}]}),

@@ -72,12 +72,13 @@ pub enum TypeRef {
     },
     /// Text: `String`, `str`, `char`, `Cow<str>`.
     String,
-    /// Bytes: `signalr::Binary`, `serde_bytes::ByteBuf` / `Bytes`, `bytes::Bytes`, and byte
-    /// containers under `#[serde(with = "serde_bytes")]`. MessagePack carries all of them as
-    /// `bin`. In JSON, `Binary` writes base64 text (as .NET writes `byte[]`), while the
-    /// serde_bytes types write what the JSON serializer does with bytes (serde_json: an
-    /// array of numbers).
+    /// `signalr::Binary`: MessagePack `bin`, and base64 text in JSON (as .NET writes
+    /// `byte[]`).
     Bytes,
+    /// Bytes written through serde's `serialize_bytes`: `serde_bytes::ByteBuf` / `Bytes`,
+    /// `bytes::Bytes`, and byte containers under `#[serde(with = "serde_bytes")]`.
+    /// MessagePack carries them as `bin`; serde_json writes an array of numbers.
+    SerdeBytes,
     /// `uuid::Uuid`: a hyphenated string.
     Uuid,
     /// An instant as an RFC 3339 string: `chrono::DateTime<_>`, `jiff::Timestamp`,
@@ -316,6 +317,7 @@ impl TypeRef {
             | TypeRef::Float { .. }
             | TypeRef::String
             | TypeRef::Bytes
+            | TypeRef::SerdeBytes
             | TypeRef::Uuid
             | TypeRef::DateTime
             | TypeRef::Unit
@@ -1205,8 +1207,10 @@ fn resolve_path(ty: &Type, p: &TypePath, cx: &Ctx<'_>, d: usize) -> Result<TypeR
         {
             Some(TypeRef::Bytes)
         }
-        "ByteBuf" if from(&["serde_bytes"]) && plain => Some(TypeRef::Bytes),
-        "Bytes" | "BytesMut" if from(&["serde_bytes", "bytes"]) && plain => Some(TypeRef::Bytes),
+        "ByteBuf" if from(&["serde_bytes"]) && plain => Some(TypeRef::SerdeBytes),
+        "Bytes" | "BytesMut" if from(&["serde_bytes", "bytes"]) && plain => {
+            Some(TypeRef::SerdeBytes)
+        }
         "Value" if from(&["serde_json"]) && plain => Some(TypeRef::Json),
         _ => None,
     };
@@ -1254,8 +1258,8 @@ fn resolve_bytes(ty: &Type, cx: &Ctx<'_>, option_ok: bool, depth: usize) -> Resu
         Type::Group(g) => resolve_bytes(&g.elem, cx, option_ok, d),
         Type::Paren(p) => resolve_bytes(&p.elem, cx, option_ok, d),
         Type::Reference(r) => resolve_bytes(&r.elem, cx, option_ok, d),
-        Type::Slice(s) if is_u8(&s.elem, cx) => Ok(TypeRef::Bytes),
-        Type::Array(a) if is_u8(&a.elem, cx) => Ok(TypeRef::Bytes),
+        Type::Slice(s) if is_u8(&s.elem, cx) => Ok(TypeRef::SerdeBytes),
+        Type::Array(a) if is_u8(&a.elem, cx) => Ok(TypeRef::SerdeBytes),
         Type::Path(p) if p.qself.is_none() => {
             let Some(last) = p.path.segments.last() else {
                 return not_bytes();
@@ -1268,9 +1272,9 @@ fn resolve_bytes(ty: &Type, cx: &Ctx<'_>, option_ok: bool, depth: usize) -> Resu
                 ("Option", [inner]) if option_ok => Ok(TypeRef::Option(Box::new(resolve_bytes(
                     inner, cx, false, d,
                 )?))),
-                ("Vec", [inner, ..]) if is_u8(inner, cx) => Ok(TypeRef::Bytes),
+                ("Vec", [inner, ..]) if is_u8(inner, cx) => Ok(TypeRef::SerdeBytes),
                 ("Box" | "Cow", [inner, ..]) => resolve_bytes(inner, cx, false, d),
-                ("ByteBuf" | "Bytes" | "ByteArray", _) => Ok(TypeRef::Bytes),
+                ("ByteBuf" | "Bytes" | "ByteArray", _) => Ok(TypeRef::SerdeBytes),
                 _ => not_bytes(),
             }
         }

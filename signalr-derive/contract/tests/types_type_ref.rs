@@ -112,12 +112,16 @@ fn well_known_types() {
         "Binary",
         "signalr::Binary",
         "signalr_protocol::Binary",
+    ] {
+        assert_eq!(of(src), TypeRef::Bytes, "{src}");
+    }
+    for src in [
         "serde_bytes::ByteBuf",
         "ByteBuf",
         "&serde_bytes::Bytes",
         "bytes::Bytes",
     ] {
-        assert_eq!(of(src), TypeRef::Bytes, "{src}");
+        assert_eq!(of(src), TypeRef::SerdeBytes, "{src}");
     }
     assert_eq!(of("serde_json::Value"), TypeRef::Json);
     assert_eq!(of("Value"), TypeRef::Json);
@@ -233,13 +237,13 @@ fn serde_bytes_makes_byte_containers_bytes() {
         "&serde_bytes::Bytes",
         "serde_bytes::ByteArray<4>",
     ] {
-        assert_eq!(with(src, sb).unwrap(), TypeRef::Bytes, "{src}");
+        assert_eq!(with(src, sb).unwrap(), TypeRef::SerdeBytes, "{src}");
     }
-    assert_eq!(with("Option<Vec<u8>>", sb).unwrap(), opt(TypeRef::Bytes));
-    assert_eq!(with("Option<Box<[u8]>>", sb).unwrap(), opt(TypeRef::Bytes));
+    assert_eq!(with("Option<Vec<u8>>", sb).unwrap(), opt(TypeRef::SerdeBytes));
+    assert_eq!(with("Option<Box<[u8]>>", sb).unwrap(), opt(TypeRef::SerdeBytes));
     assert_eq!(
         with("Vec<u8>", "#[serde(with = \"::serde_bytes\")]").unwrap(),
-        TypeRef::Bytes
+        TypeRef::SerdeBytes
     );
     assert_eq!(
         with(
@@ -247,7 +251,7 @@ fn serde_bytes_makes_byte_containers_bytes() {
             "#[cfg_attr(feature = \"bytes\", serde(with = \"serde_bytes\"))]"
         )
         .unwrap(),
-        TypeRef::Bytes
+        TypeRef::SerdeBytes
     );
     // Without the attribute, Vec<u8> is an array of numbers, as serde writes it.
     assert_eq!(of("Vec<u8>"), list(int(8, false)));

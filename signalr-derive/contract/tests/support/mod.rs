@@ -150,6 +150,9 @@ pub fn check_ref(defs: &[TypeDef], ty: &TypeRef, v: &Value, at: &str) -> Result<
         }
         TypeRef::Bytes => match v {
             Value::String(_) => Ok(()),
+            _ => bad("base64 text"),
+        },
+        TypeRef::SerdeBytes => match v {
             Value::Array(items) if items.iter().all(|i| i.as_u64().is_some_and(|n| n < 256)) => {
                 Ok(())
             }
@@ -450,7 +453,8 @@ pub fn sample(defs: &[TypeDef], ty: &TypeRef) -> Value {
         TypeRef::Int { .. } => json!(7),
         TypeRef::Float { .. } => json!(1.5),
         TypeRef::String => json!("s"),
-        TypeRef::Bytes => json!([1, 2]),
+        TypeRef::Bytes => json!("AQI="),
+        TypeRef::SerdeBytes => json!([1, 2]),
         TypeRef::Uuid => json!("67e55044-10b1-426f-9247-bb680e5fe0c8"),
         TypeRef::DateTime => json!("2024-05-06T07:08:09Z"),
         TypeRef::Option(_) | TypeRef::Unit | TypeRef::Json => Value::Null,
