@@ -13,10 +13,22 @@
 //! # Ok::<(), String>(())
 //! ```
 
+pub mod cs;
 pub mod schema;
 pub mod source;
+pub mod ts;
 
-use std::path::Path;
+/// The hub protocol a generated client speaks: it decides how bytes travel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Protocol {
+    /// The JSON hub protocol.
+    #[default]
+    Json,
+    /// The MessagePack hub protocol.
+    MessagePack,
+}
+
+use std::path::{Path, PathBuf};
 
 use signalr_contract::{
     HubContract, MethodTypes, TypeDef, TypeRef, collect_types, contracts_in_file, type_ref,
@@ -26,26 +38,115 @@ use source::SourceError;
 /// Every contract of a file (and its modules), and the types they use.
 #[derive(Debug, Clone)]
 pub struct Contracts {
-    /// The hub contracts with, per method, the types of its parameters and output.
-    pub hubs: Vec<(HubContract, Vec<MethodTypes>)>,
+    /// The file the contracts were read from (named in generated headers).
+    pub root: PathBuf,
+    /// The hub contracts, in the order the files declare them.
+    pub hubs: Vec<Hub>,
     /// The user types defined in the files, by name.
     pub types: Vec<TypeDef>,
+    /// Where each user type is declared, by name (for emitters' errors).
+    pub type_locations: Vec<(String, Location)>,
+}
+
+/// One hub contract with the wire shapes of its methods.
+#[derive(Debug, Clone)]
+pub struct Hub {
+    /// The validated contract.
+    pub contract: HubContract,
+    /// Per method, in the contract's order: the shapes of its parameters and output.
+    pub shapes: Vec<MethodShape>,
+    /// Where the trait is declared.
+    pub location: Location,
+}
+
+/// The wire shapes of one method.
+#[derive(Debug, Clone)]
+pub struct MethodShape {
+    /// Per parameter: the value type (the item type of an upload stream), `None` for
+    /// markers (`CancellationToken`, `Caller`).
+    pub params: Vec<Option<TypeRef>>,
+    /// The value or stream item type; `None` for unit.
+    pub output: Option<TypeRef>,
+    /// Where the method is declared.
+    pub location: Location,
+}
+
+/// A position in a source file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The file.
+    pub file: PathBuf,
+    /// The line, from 1.
+    pub line: usize,
+    /// The column, from 1.
+    pub column: usize,
+}
+
+impl Location {
+    fn of(file: &Path, span: proc_macro2::Span) -> Location {
+        let start = span.start();
+        Location {
+            file: file.to_owned(),
+            line: start.line.max(1),
+            column: start.column + 1,
+        }
+    }
+
+    /// An error at this position.
+    pub fn error(&self, message: impl Into<String>) -> SourceError {
+        SourceError {
+            file: self.file.clone(),
+            line: self.line,
+            column: self.column,
+            message: message.into(),
+        }
+    }
 }
 
 impl Contracts {
-    /// The wire shape of each parameter and of the output of a method (`None` for markers
-    /// and unit).
-    pub fn method_types(
-        types: &MethodTypes,
-    ) -> Result<(Vec<Option<TypeRef>>, Option<TypeRef>), String> {
-        let convert = |t: &syn::Type| type_ref(t, &[]).map_err(|e| e.to_string());
-        let params = types
-            .params
+    /// The user type named `name`, if the files define it.
+    pub fn type_def(&self, name: &str) -> Option<&TypeDef> {
+        self.types.iter().find(|t| t.name == name)
+    }
+
+    /// Where the user type `name` is declared (the root file if unknown).
+    pub fn type_location(&self, name: &str) -> Location {
+        self.type_locations
             .iter()
-            .map(|t| t.as_ref().map(convert).transpose())
-            .collect::<Result<Vec<_>, _>>()?;
-        let output = types.output.as_ref().map(convert).transpose()?;
-        Ok((params, output))
+            .find(|(n, _)| n == name)
+            .map(|(_, l)| l.clone())
+            .unwrap_or_else(|| Location {
+                file: self.root.clone(),
+                line: 1,
+                column: 1,
+            })
+    }
+}
+
+fn shapes_of(types: &MethodTypes) -> Result<(Vec<Option<TypeRef>>, Option<TypeRef>), String> {
+    let convert = |t: &syn::Type| type_ref(t, &[]).map_err(|e| e.to_string());
+    let params = types
+        .params
+        .iter()
+        .map(|t| t.as_ref().map(convert).transpose())
+        .collect::<Result<Vec<_>, _>>()?;
+    let output = types.output.as_ref().map(convert).transpose()?;
+    Ok((params, output))
+}
+
+/// The struct and enum names of a file with their positions, inline modules included.
+fn item_locations(file: &Path, items: &[syn::Item], out: &mut Vec<(String, Location)>) {
+    for item in items {
+        match item {
+            syn::Item::Struct(s) => out.push((s.ident.to_string(), Location::of(file, s.ident.span()))),
+            syn::Item::Enum(e) => out.push((e.ident.to_string(), Location::of(file, e.ident.span()))),
+            syn::Item::Mod(m) => {
+                if let Some((_, inner)) = &m.content {
+                    item_locations(file, inner, out);
+                }
+            }
+            _ => {}
+        }
     }
 }
 
@@ -54,16 +155,13 @@ impl Contracts {
 pub fn read(path: &Path) -> Result<Contracts, Vec<SourceError>> {
     let files = source::load(path)?;
     let mut errors = Vec::new();
-    let mut hubs = Vec::new();
-    let mut hub_files = Vec::new();
+    let mut parsed_hubs = Vec::new();
     let mut types = Vec::new();
+    let mut type_locations = Vec::new();
     for file in &files {
         for parsed in contracts_in_file(&file.syntax) {
             match parsed {
-                Ok(p) => {
-                    hubs.push((p.contract, p.types));
-                    hub_files.push(file.path.as_path());
-                }
+                Ok(p) => parsed_hubs.push((file.path.as_path(), p)),
                 Err(errs) => errors.extend(
                     errs.into_vec()
                         .into_iter()
@@ -73,6 +171,7 @@ pub fn read(path: &Path) -> Result<Contracts, Vec<SourceError>> {
         }
         let (defs, errs) = collect_types(&file.syntax);
         types.extend(defs);
+        item_locations(&file.path, &file.syntax.items, &mut type_locations);
         errors.extend(
             errs.into_iter()
                 .map(|e| SourceError::at(&file.path, e.span(), e.to_string())),
@@ -80,14 +179,14 @@ pub fn read(path: &Path) -> Result<Contracts, Vec<SourceError>> {
     }
     // Every user type a contract mentions must be defined in the files read.
     let known: Vec<&str> = types.iter().map(|t| t.name.as_str()).collect();
-    for (path, (contract, method_types)) in hub_files.iter().zip(&hubs) {
-        for (m, t) in contract.methods.iter().zip(method_types) {
-            match Contracts::method_types(t) {
-                Err(e) => errors.push(SourceError::at(
-                    path,
-                    t.sig.ident.span(),
-                    format!("`{}::{}`: {e}", contract.name, m.name),
-                )),
+    let mut hubs = Vec::new();
+    for (path, parsed) in parsed_hubs {
+        let contract = parsed.contract;
+        let mut shapes = Vec::new();
+        for (m, t) in contract.methods.iter().zip(&parsed.types) {
+            let location = Location::of(path, t.sig.ident.span());
+            match shapes_of(t) {
+                Err(e) => errors.push(location.error(format!("`{}::{}`: {e}", contract.name, m.name))),
                 Ok((params, output)) => {
                     for name in params
                         .iter()
@@ -96,22 +195,30 @@ pub fn read(path: &Path) -> Result<Contracts, Vec<SourceError>> {
                         .flat_map(TypeRef::named)
                     {
                         if !known.contains(&name) {
-                            errors.push(SourceError::at(
-                                path,
-                                t.sig.ident.span(),
-                                format!(
-                                    "`{}::{}` uses the type `{name}`, which is not defined in the contract file or its modules",
-                                    contract.name, m.name
-                                ),
-                            ));
+                            errors.push(location.error(format!(
+                                "`{}::{}` uses the type `{name}`, which is not defined in the contract file or its modules",
+                                contract.name, m.name
+                            )));
                         }
                     }
+                    shapes.push(MethodShape { params, output, location });
                 }
             }
         }
+        let location = parsed
+            .types
+            .first()
+            .map(|t| Location::of(path, t.sig.ident.span()))
+            .unwrap_or_else(|| Location { file: path.to_owned(), line: 1, column: 1 });
+        hubs.push(Hub { contract, shapes, location });
     }
     if errors.is_empty() {
-        Ok(Contracts { hubs, types })
+        Ok(Contracts {
+            root: path.to_owned(),
+            hubs,
+            types,
+            type_locations,
+        })
     } else {
         Err(errors)
     }

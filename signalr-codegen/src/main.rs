@@ -29,8 +29,36 @@ struct Common {
     check: bool,
 }
 
+/// The hub protocol a generated client speaks; it decides how bytes are typed.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ProtocolArg {
+    /// JSON: `Binary` is base64 text, serde_bytes containers are arrays of numbers.
+    Json,
+    /// MessagePack (`@microsoft/signalr-protocol-msgpack`): bytes are `Uint8Array`.
+    Messagepack,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// TypeScript for `@microsoft/signalr`: interfaces for the DTOs, a typed proxy class per
+    /// server contract (invoke, send, stream, upload streams, AbortSignal), and typed
+    /// receiver registration per client contract (client results, cancellation markers).
+    Ts {
+        #[command(flatten)]
+        common: Common,
+        /// The hub protocol the connection uses.
+        #[arg(long, value_enum, default_value = "json")]
+        protocol: ProtocolArg,
+    },
+    /// C# for `Microsoft.AspNetCore.SignalR.Client`: records for the DTOs, a typed proxy per
+    /// server contract, and receiver registration per client contract.
+    Cs {
+        #[command(flatten)]
+        common: Common,
+        /// The namespace of the generated types.
+        #[arg(long, default_value = "SignalR.Contracts")]
+        namespace: String,
+    },
     /// JSON Schema (draft 2020-12): every DTO, and every hub method's wire name, direction,
     /// arguments and result or stream item, as the JSON protocol writes them.
     Schema(Common),
@@ -74,16 +102,42 @@ fn write_if_changed(path: &Path, text: &str) -> ExitCode {
     }
 }
 
+fn report(errors: Vec<signalr_codegen::source::SourceError>) -> ExitCode {
+    for e in errors {
+        eprintln!("{e}");
+    }
+    ExitCode::FAILURE
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let Command::Schema(common) = &cli.command;
-    match signalr_codegen::read(&common.file) {
-        Ok(contracts) => emit(common, &signalr_codegen::schema::to_string(&contracts)),
-        Err(errors) => {
-            for e in errors {
-                eprintln!("{e}");
-            }
-            ExitCode::FAILURE
+    let common = match &cli.command {
+        Command::Ts { common, .. } | Command::Cs { common, .. } | Command::Schema(common) => {
+            common
         }
+    };
+    let contracts = match signalr_codegen::read(&common.file) {
+        Ok(c) => c,
+        Err(errors) => return report(errors),
+    };
+    let text = match &cli.command {
+        Command::Ts { protocol, .. } => {
+            let protocol = match protocol {
+                ProtocolArg::Json => signalr_codegen::Protocol::Json,
+                ProtocolArg::Messagepack => signalr_codegen::Protocol::MessagePack,
+            };
+            signalr_codegen::ts::generate(&contracts, &signalr_codegen::ts::Options { protocol })
+        }
+        Command::Cs { namespace, .. } => signalr_codegen::cs::generate(
+            &contracts,
+            &signalr_codegen::cs::Options {
+                namespace: namespace.clone(),
+            },
+        ),
+        Command::Schema(_) => Ok(signalr_codegen::schema::to_string(&contracts)),
+    };
+    match text {
+        Ok(text) => emit(common, &text),
+        Err(errors) => report(errors),
     }
 }

@@ -166,19 +166,19 @@ pub fn generate(contracts: &Contracts) -> Value {
         defs.insert(def.name.clone(), typedef_schema(def));
     }
     let mut hubs = serde_json::Map::new();
-    for (contract, types) in &contracts.hubs {
+    for hub in &contracts.hubs {
+        let contract = &hub.contract;
         let direction = match contract.side {
             Side::Server => "clientToServer",
             Side::Client => "serverToClient",
         };
         let mut methods = serde_json::Map::new();
-        for (m, syn_types) in contract.methods.iter().zip(types) {
-            // `read` checked that every type converts.
-            let (params, output) = Contracts::method_types(syn_types).unwrap_or_default();
+        for (m, shape) in contract.methods.iter().zip(&hub.shapes) {
+            let (params, output) = (&shape.params, &shape.output);
             let args: Vec<Value> = m
                 .params
                 .iter()
-                .zip(&params)
+                .zip(params)
                 .filter_map(|(p, t)| match p.kind {
                     ParamKind::Value => Some(t.as_ref().map_or(json!(true), type_schema)),
                     ParamKind::Cancellation if contract.side == Side::Client => Some(json!({
@@ -190,7 +190,7 @@ pub fn generate(contracts: &Contracts) -> Value {
             let uploads: Vec<Value> = m
                 .params
                 .iter()
-                .zip(&params)
+                .zip(params)
                 .filter(|(p, _)| p.kind == ParamKind::Upload)
                 .map(|(_, t)| t.as_ref().map_or(json!(true), type_schema))
                 .collect();
