@@ -311,7 +311,10 @@ impl Cx<'_> {
                 }
             }
             TypeRef::Map {
-                key, key_kind, value, ..
+                key,
+                key_kind,
+                value,
+                ..
             } => {
                 let value = self.ty(value)?;
                 match key_kind {
@@ -338,7 +341,9 @@ impl Cx<'_> {
             }
             TypeRef::Named(n) => {
                 if self.contracts.type_def(n).is_none() {
-                    return Err(format!("the type `{n}` is not defined in the contract files"));
+                    return Err(format!(
+                        "the type `{n}` is not defined in the contract files"
+                    ));
                 }
                 n.clone()
             }
@@ -360,7 +365,11 @@ impl Cx<'_> {
         .then(|| n.clone())
     }
 
-    fn fields(&mut self, fields: &[Field], owner: &str) -> Result<(Vec<FieldDecl>, Vec<String>), String> {
+    fn fields(
+        &mut self,
+        fields: &[Field],
+        owner: &str,
+    ) -> Result<(Vec<FieldDecl>, Vec<String>), String> {
         let mut decls = Vec::new();
         let mut flattened = Vec::new();
         for f in fields {
@@ -414,15 +423,22 @@ impl Cx<'_> {
     }
 
     /// `{ a: A; b?: B }` on one line.
-    fn inline_object(&mut self, fields: &[Field], owner: &str, tag: Option<(&str, &str)>) -> Result<String, String> {
+    fn inline_object(
+        &mut self,
+        fields: &[Field],
+        owner: &str,
+        tag: Option<(&str, &str)>,
+    ) -> Result<String, String> {
         let (decls, flattened) = self.fields(fields, owner)?;
         let mut parts: Vec<String> = tag
             .map(|(k, v)| format!("{}: {}", key(k), string_literal(v)))
             .into_iter()
             .collect();
-        parts.extend(decls.iter().map(|d| {
-            format!("{}{}: {}", d.key, if d.optional { "?" } else { "" }, d.ty)
-        }));
+        parts.extend(
+            decls
+                .iter()
+                .map(|d| format!("{}{}: {}", d.key, if d.optional { "?" } else { "" }, d.ty)),
+        );
         let object = if parts.is_empty() {
             "Record<string, never>".to_owned()
         } else {
@@ -483,13 +499,17 @@ impl Cx<'_> {
                         VariantKind::Unit => None,
                         VariantKind::Newtype(t) => Some(self.ty(t)?),
                         VariantKind::Tuple(items) => Some(self.ty(&TypeRef::Tuple(items.clone()))?),
-                        VariantKind::Struct(fields) => Some(self.inline_object(fields, &owner, None)?),
+                        VariantKind::Struct(fields) => {
+                            Some(self.inline_object(fields, &owner, None)?)
+                        }
                     };
                     let tag = string_literal(&v.wire_name);
                     let ty = match (repr, content) {
                         (_, c) if v.untagged => c.unwrap_or_else(|| "null".into()),
                         (EnumRepr::External, None) => tag,
-                        (EnumRepr::External, Some(c)) => format!("{{ {}: {c} }}", key(&v.wire_name)),
+                        (EnumRepr::External, Some(c)) => {
+                            format!("{{ {}: {c} }}", key(&v.wire_name))
+                        }
                         (EnumRepr::Internal { tag: k }, None) => format!("{{ {}: {tag} }}", key(k)),
                         (EnumRepr::Internal { tag: k }, Some(c)) => match &v.kind {
                             VariantKind::Struct(fields) => {
@@ -504,7 +524,9 @@ impl Cx<'_> {
                                 ));
                             }
                         },
-                        (EnumRepr::Adjacent { tag: k, .. }, None) => format!("{{ {}: {tag} }}", key(k)),
+                        (EnumRepr::Adjacent { tag: k, .. }, None) => {
+                            format!("{{ {}: {tag} }}", key(k))
+                        }
                         (EnumRepr::Adjacent { tag: k, content }, Some(c)) => {
                             format!("{{ {}: {tag}; {}: {c} }}", key(k), key(content))
                         }
@@ -553,103 +575,113 @@ fn reachable_types(contracts: &Contracts) -> Vec<&TypeDef> {
 // Hubs
 // ---------------------------------------------------------------------------------------
 
-fn proxy(cx: &mut Cx<'_>, hub: &Hub) -> Result<Proxy, String> {
+fn proxy(cx: &mut Cx<'_>, hub: &Hub) -> Result<Proxy, SourceError> {
     let contract = &hub.contract;
     let mut methods = Vec::new();
     let mut sends = Vec::new();
     let mut members: BTreeSet<String> = BTreeSet::new();
     for (m, shape) in contract.methods.iter().zip(&hub.shapes) {
-        let name = m.name.trim_start_matches("r#").to_lower_camel_case();
-        if RESERVED_MEMBERS.contains(&name.as_str()) || !members.insert(name.clone()) {
-            return Err(format!(
-                "`{}::{}` would be the proxy member `{name}`, which the proxy already has; rename the Rust method (its wire name can stay, with #[hub(name = \"...\")])",
-                contract.name, m.name
-            ));
-        }
-        let mut params = Vec::new();
-        let mut args = Vec::new();
-        let mut cancellable = false;
-        let mut used: BTreeSet<String> = BTreeSet::new();
-        for (p, ty) in m.params.iter().zip(&shape.params) {
-            let pname = param_name(&p.name);
-            match (p.kind, ty) {
-                (ParamKind::Value, Some(ty)) => {
-                    params.push(format!("{pname}: {}", cx.ty(ty)?));
-                    args.push(pname.clone());
+        let built = (|| -> Result<(), String> {
+            let name = m.name.trim_start_matches("r#").to_lower_camel_case();
+            if RESERVED_MEMBERS.contains(&name.as_str()) || !members.insert(name.clone()) {
+                return Err(format!(
+                    "`{}::{}` would be the proxy member `{name}`, which the proxy already has; rename the Rust method (its wire name can stay, with #[hub(name = \"...\")])",
+                    contract.name, m.name
+                ));
+            }
+            let mut params = Vec::new();
+            let mut args = Vec::new();
+            let mut cancellable = false;
+            let mut used: BTreeSet<String> = BTreeSet::new();
+            for (p, ty) in m.params.iter().zip(&shape.params) {
+                let pname = param_name(&p.name);
+                match (p.kind, ty) {
+                    (ParamKind::Value, Some(ty)) => {
+                        params.push(format!("{pname}: {}", cx.ty(ty)?));
+                        args.push(pname.clone());
+                    }
+                    (ParamKind::Upload, Some(ty)) => {
+                        cx.uses.upload = true;
+                        params.push(format!("{pname}: Upload<{}>", cx.ty(ty)?));
+                        args.push(format!("upload({pname})"));
+                    }
+                    (ParamKind::Cancellation, _) => cancellable = true,
+                    _ => continue,
                 }
-                (ParamKind::Upload, Some(ty)) => {
-                    cx.uses.upload = true;
-                    params.push(format!("{pname}: Upload<{}>", cx.ty(ty)?));
-                    args.push(format!("upload({pname})"));
+                used.insert(pname);
+            }
+            let signal = ["signal", "abortSignal", "signal_"]
+                .into_iter()
+                .find(|s| !used.contains(*s))
+                .unwrap_or("signal__");
+            let value = shape.output.as_ref().map(|t| cx.ty(t)).transpose()?;
+            let call_args = std::iter::once(string_literal(&m.wire_name))
+                .chain(args.iter().cloned())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut doc_lines = m.docs.clone();
+            let mut method_params = params.clone();
+            if cancellable {
+                cx.uses.abort = true;
+                method_params.push(format!("{signal}?: AbortSignal"));
+                if !doc_lines.is_empty() {
+                    doc_lines.push(String::new());
                 }
-                (ParamKind::Cancellation, _) => cancellable = true,
-                _ => continue,
+                doc_lines.push(match m.output.kind {
+                    OutputKind::Stream => format!(
+                        "@param {signal} - Aborting it ends the stream and cancels it on the server."
+                    ),
+                    _ => format!(
+                        "@param {signal} - Aborting it rejects the promise at once; the server's token fires when the connection closes (SignalR has no message that cancels an invocation)."
+                    ),
+                });
             }
-            used.insert(pname);
-        }
-        let signal = ["signal", "abortSignal", "signal_"]
-            .into_iter()
-            .find(|s| !used.contains(*s))
-            .unwrap_or("signal__");
-        let value = shape.output.as_ref().map(|t| cx.ty(t)).transpose()?;
-        let call_args = std::iter::once(string_literal(&m.wire_name))
-            .chain(args.iter().cloned())
-            .collect::<Vec<_>>()
-            .join(", ");
-        let mut doc_lines = m.docs.clone();
-        let mut method_params = params.clone();
-        if cancellable {
-            cx.uses.abort = true;
-            method_params.push(format!("{signal}?: AbortSignal"));
-            if !doc_lines.is_empty() {
-                doc_lines.push(String::new());
+            let (ret, body) = match m.output.kind {
+                OutputKind::Stream => {
+                    cx.uses.stream = true;
+                    let item = value.clone().unwrap_or_else(|| "null".into());
+                    let signal_arg = if cancellable {
+                        format!(", {signal}")
+                    } else {
+                        String::new()
+                    };
+                    (
+                        format!("HubStream<{item}>"),
+                        format!(
+                            "return hubStream(this.connection.stream<{item}>({call_args}){signal_arg});"
+                        ),
+                    )
+                }
+                OutputKind::Value | OutputKind::Unit => {
+                    let result = value.clone().unwrap_or_else(|| "void".into());
+                    let call = format!("this.connection.invoke<{result}>({call_args})");
+                    let body = if cancellable {
+                        format!("return abortable({signal}, () => {call});")
+                    } else {
+                        format!("return {call};")
+                    };
+                    (format!("Promise<{result}>"), body)
+                }
+            };
+            if m.output.kind == OutputKind::Unit {
+                sends.push(ProxyMethod {
+                    docs: jsdoc(&m.docs, 2),
+                    name: name.clone(),
+                    params: params.join(", "),
+                    ret: "Promise<void>".into(),
+                    body: format!("connection.send({call_args})"),
+                });
             }
-            doc_lines.push(match m.output.kind {
-                OutputKind::Stream => format!(
-                    "@param {signal} - Aborting it ends the stream and cancels it on the server."
-                ),
-                _ => format!(
-                    "@param {signal} - Aborting it rejects the promise at once; the server's token fires when the connection closes (SignalR has no message that cancels an invocation)."
-                ),
+            methods.push(ProxyMethod {
+                docs: jsdoc(&doc_lines, 2),
+                name,
+                params: method_params.join(", "),
+                ret,
+                body,
             });
-        }
-        let (ret, body) = match m.output.kind {
-            OutputKind::Stream => {
-                cx.uses.stream = true;
-                let item = value.clone().unwrap_or_else(|| "null".into());
-                let signal_arg = if cancellable { format!(", {signal}") } else { String::new() };
-                (
-                    format!("HubStream<{item}>"),
-                    format!("return hubStream(this.connection.stream<{item}>({call_args}){signal_arg});"),
-                )
-            }
-            OutputKind::Value | OutputKind::Unit => {
-                let result = value.clone().unwrap_or_else(|| "void".into());
-                let call = format!("this.connection.invoke<{result}>({call_args})");
-                let body = if cancellable {
-                    format!("return abortable({signal}, () => {call});")
-                } else {
-                    format!("return {call};")
-                };
-                (format!("Promise<{result}>"), body)
-            }
-        };
-        if m.output.kind == OutputKind::Unit {
-            sends.push(ProxyMethod {
-                docs: jsdoc(&m.docs, 2),
-                name: name.clone(),
-                params: params.join(", "),
-                ret: "Promise<void>".into(),
-                body: format!("connection.send({call_args})"),
-            });
-        }
-        methods.push(ProxyMethod {
-            docs: jsdoc(&doc_lines, 2),
-            name,
-            params: method_params.join(", "),
-            ret,
-            body,
-        });
+            Ok(())
+        })();
+        built.map_err(|e| shape.location.error(e))?;
     }
     Ok(Proxy {
         docs: jsdoc(&contract.docs, 0),
@@ -659,86 +691,90 @@ fn proxy(cx: &mut Cx<'_>, hub: &Hub) -> Result<Proxy, String> {
     })
 }
 
-fn receiver(cx: &mut Cx<'_>, hub: &Hub) -> Result<Receiver, String> {
+fn receiver(cx: &mut Cx<'_>, hub: &Hub) -> Result<Receiver, SourceError> {
     let contract = &hub.contract;
     cx.uses.receivers = true;
     let mut methods = Vec::new();
     let mut markers = false;
     let mut members: BTreeSet<String> = BTreeSet::new();
     for (m, shape) in contract.methods.iter().zip(&hub.shapes) {
-        let name = m.name.trim_start_matches("r#").to_lower_camel_case();
-        if !members.insert(name.clone()) {
-            return Err(format!(
-                "`{}::{}` would be the member `{name}` twice",
-                contract.name, m.name
-            ));
-        }
-        let mut params = Vec::new();
-        let mut handler_params = Vec::new();
-        let mut call_args = Vec::new();
-        let mut opened = Vec::new();
-        for (p, ty) in m.params.iter().zip(&shape.params) {
-            let pname = param_name(&p.name);
-            match (p.kind, ty) {
-                (ParamKind::Value, Some(ty)) => {
-                    let ty = cx.ty(ty)?;
-                    params.push(format!("{pname}: {ty}"));
-                    handler_params.push(format!("{pname}: {ty}"));
-                    call_args.push(pname);
-                }
-                (ParamKind::Cancellation, _) => {
-                    markers = true;
-                    cx.uses.markers = true;
-                    params.push(format!("{pname}: AbortSignal"));
-                    handler_params.push(format!("{pname}: CancellationMarker | null"));
-                    call_args.push(format!("cancellations.open({pname})"));
-                    opened.push(pname);
-                }
-                _ => {
-                    return Err(format!(
-                        "`{}::{}`: the parameter `{}` cannot be sent by a server to a client",
-                        contract.name, m.name, p.name
-                    ));
-                }
-            }
-        }
-        let value = shape.output.as_ref().map(|t| cx.ty(t)).transpose()?;
-        let ret = match (&m.output.kind, value) {
-            (OutputKind::Value, Some(v)) => format!("{v} | Promise<{v}>"),
-            (OutputKind::Unit, _) => "void | Promise<void>".into(),
-            _ => {
+        let built = (|| -> Result<(), String> {
+            let name = m.name.trim_start_matches("r#").to_lower_camel_case();
+            if !members.insert(name.clone()) {
                 return Err(format!(
-                    "`{}::{}`: a server cannot stream from a client method",
+                    "`{}::{}` would be the member `{name}` twice",
                     contract.name, m.name
                 ));
             }
-        };
-        let call = format!("receiver.{name}({})", call_args.join(", "));
-        let handler = if opened.is_empty() {
-            format!("({}) => {call}", handler_params.join(", "))
-        } else {
-            let closes = opened
-                .iter()
-                .map(|p| format!("cancellations.close({p});"))
-                .collect::<Vec<_>>()
-                .join(" ");
-            format!(
-                "async ({}) => {{\n        try {{\n          return await {call};\n        }} finally {{\n          {closes}\n        }}\n      }}",
-                handler_params.join(", ")
-            )
-        };
-        let mut names = vec![string_literal(&m.wire_name)];
-        if m.plain_name != m.wire_name {
-            names.push(string_literal(&m.plain_name));
-        }
-        methods.push(ReceiverMethod {
-            docs: jsdoc(&m.docs, 2),
-            name,
-            params: params.join(", "),
-            ret,
-            names: format!("[{}]", names.join(", ")),
-            handler,
-        });
+            let mut params = Vec::new();
+            let mut handler_params = Vec::new();
+            let mut call_args = Vec::new();
+            let mut opened = Vec::new();
+            for (p, ty) in m.params.iter().zip(&shape.params) {
+                let pname = param_name(&p.name);
+                match (p.kind, ty) {
+                    (ParamKind::Value, Some(ty)) => {
+                        let ty = cx.ty(ty)?;
+                        params.push(format!("{pname}: {ty}"));
+                        handler_params.push(format!("{pname}: {ty}"));
+                        call_args.push(pname);
+                    }
+                    (ParamKind::Cancellation, _) => {
+                        markers = true;
+                        cx.uses.markers = true;
+                        params.push(format!("{pname}: AbortSignal"));
+                        handler_params.push(format!("{pname}: CancellationMarker | null"));
+                        call_args.push(format!("cancellations.open({pname})"));
+                        opened.push(pname);
+                    }
+                    _ => {
+                        return Err(format!(
+                            "`{}::{}`: the parameter `{}` cannot be sent by a server to a client",
+                            contract.name, m.name, p.name
+                        ));
+                    }
+                }
+            }
+            let value = shape.output.as_ref().map(|t| cx.ty(t)).transpose()?;
+            let ret = match (&m.output.kind, value) {
+                (OutputKind::Value, Some(v)) => format!("{v} | Promise<{v}>"),
+                (OutputKind::Unit, _) => "void | Promise<void>".into(),
+                _ => {
+                    return Err(format!(
+                        "`{}::{}`: a server cannot stream from a client method",
+                        contract.name, m.name
+                    ));
+                }
+            };
+            let call = format!("receiver.{name}({})", call_args.join(", "));
+            let handler = if opened.is_empty() {
+                format!("({}) => {call}", handler_params.join(", "))
+            } else {
+                let closes = opened
+                    .iter()
+                    .map(|p| format!("cancellations.close({p});"))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                format!(
+                    "async ({}) => {{\n      try {{\n        return await {call};\n      }} finally {{\n        {closes}\n      }}\n    }}",
+                    handler_params.join(", ")
+                )
+            };
+            let mut names = vec![string_literal(&m.wire_name)];
+            if m.plain_name != m.wire_name {
+                names.push(string_literal(&m.plain_name));
+            }
+            methods.push(ReceiverMethod {
+                docs: jsdoc(&m.docs, 2),
+                name,
+                params: params.join(", "),
+                ret,
+                names: format!("[{}]", names.join(", ")),
+                handler,
+            });
+            Ok(())
+        })();
+        built.map_err(|e| shape.location.error(e))?;
     }
     Ok(Receiver {
         docs: jsdoc(&contract.docs, 0),
@@ -782,7 +818,7 @@ pub fn generate(contracts: &Contracts, options: &Options) -> Result<String, Vec<
             Side::Client => receiver(&mut cx, hub).map(|r| receivers.push(r)),
         };
         if let Err(e) = built {
-            errors.push(hub.location.error(e));
+            errors.push(e);
         }
     }
     if !errors.is_empty() {
@@ -832,9 +868,12 @@ pub fn generate(contracts: &Contracts, options: &Options) -> Result<String, Vec<
         receivers,
         uses,
     };
-    file.render()
-        .map(|text| tidy(&text))
-        .map_err(|e| vec![SourceError::file(&contracts.root, format!("template error: {e}"))])
+    file.render().map(|text| tidy(&text)).map_err(|e| {
+        vec![SourceError::file(
+            &contracts.root,
+            format!("template error: {e}"),
+        )]
+    })
 }
 
 /// Trailing spaces off, at most one blank line in a row, one newline at the end.

@@ -269,3 +269,85 @@ async fn a_stream_call_ends_when_its_token_is_cancelled_and_the_server_sees_it()
     assert!(hub.counter_cancelled().await.unwrap());
     connection.stop().await;
 }
+
+/// Every wire name the generated TypeScript sends or listens to, in order of appearance.
+fn typescript_wire_names(ts: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for line in ts.lines() {
+        let line = line.trim();
+        let start = ["invoke<", "stream<"]
+            .iter()
+            .find_map(|call| {
+                line.find(call)
+                    .and_then(|i| line[i..].find("(\"").map(|j| i + j + 1))
+            })
+            .or_else(|| {
+                line.find("connection.send(\"")
+                    .map(|i| i + "connection.send(".len())
+            })
+            .or_else(|| {
+                line.find("handlers.on([")
+                    .map(|i| i + "handlers.on([".len())
+            });
+        let Some(start) = start else { continue };
+        let rest = &line[start..];
+        let end = rest
+            .find(']')
+            .or_else(|| rest.find(','))
+            .or_else(|| rest.find(')'));
+        for literal in rest[..end.unwrap_or(rest.len())].split(", ") {
+            if let Ok(name) = serde_json::from_str::<String>(literal) {
+                names.push(name);
+            }
+        }
+    }
+    names
+}
+
+#[test]
+fn the_macro_and_the_generated_typescript_use_the_same_wire_names() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("contracts/shapes.rs");
+    let contracts = signalr_codegen::read(&path).unwrap();
+    let ts = signalr_codegen::ts::generate(&contracts, &Default::default()).unwrap();
+    let names = typescript_wire_names(&ts);
+    let server: signalr_contract::HubContract =
+        serde_json::from_str(ShapesProxy::CONTRACT).unwrap();
+    let client: signalr_contract::HubContract =
+        serde_json::from_str(ShapesClientProxy::<()>::CONTRACT).unwrap();
+    // Each server method is called by its wire name (unit methods also through `send`).
+    for m in &server.methods {
+        assert!(
+            names.contains(&m.wire_name),
+            "{} not in the TypeScript",
+            m.wire_name
+        );
+    }
+    // Each client method is listened to by its wire name and its plain name.
+    for m in &client.methods {
+        assert!(
+            names.contains(&m.wire_name),
+            "{} not in the TypeScript",
+            m.wire_name
+        );
+        assert!(
+            names.contains(&m.plain_name),
+            "{} not in the TypeScript",
+            m.plain_name
+        );
+    }
+    // And nothing else is sent or listened to, but the cancellation channel.
+    let known: Vec<&String> = server
+        .methods
+        .iter()
+        .chain(&client.methods)
+        .flat_map(|m| [&m.wire_name, &m.plain_name])
+        .collect();
+    for n in &names {
+        assert!(
+            known.contains(&n) || n == "CancelTokenFromServer",
+            "the TypeScript uses `{n}`, which the contract does not have"
+        );
+    }
+    assert!(names.contains(&"Shapes|Renamed".to_owned()));
+    assert!(!names.iter().any(|n| n == "Shapes|Other" || n == "Other"));
+}

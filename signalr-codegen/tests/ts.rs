@@ -1,0 +1,238 @@
+//! The TypeScript generator: golden files for the test contracts (regenerated only on
+//! purpose, with `UPDATE_GOLDEN=1`), the protocol-specific mappings, and the errors for
+//! constructs TypeScript cannot describe. That the output compiles with `tsc --strict`
+//! and works against real servers is checked by `scripts/typescript`.
+
+#![allow(clippy::unwrap_used, clippy::panic)]
+
+use std::path::{Path, PathBuf};
+
+use signalr_codegen::Protocol;
+use signalr_codegen::ts::{Options, generate};
+
+fn repo(rel: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
+}
+
+fn ts_of(rel: &str, protocol: Protocol) -> String {
+    let contracts = signalr_codegen::read(&repo(rel)).unwrap_or_else(|e| panic!("{e:?}"));
+    generate(&contracts, &Options { protocol }).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+/// Compares `text` with the golden file, or rewrites it under `UPDATE_GOLDEN=1`.
+fn golden(rel: &str, text: &str) {
+    let path = repo(rel);
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        return;
+    }
+    let on_disk = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{rel}: {e} (UPDATE_GOLDEN=1 writes it)"));
+    if on_disk != text {
+        let line = on_disk
+            .lines()
+            .zip(text.lines())
+            .position(|(a, b)| a != b)
+            .map_or_else(|| on_disk.lines().count().min(text.lines().count()), |i| i);
+        panic!(
+            "{rel} differs from the generator's output at line {} (UPDATE_GOLDEN=1 rewrites it):\n  golden:    {:?}\n  generated: {:?}",
+            line + 1,
+            on_disk.lines().nth(line),
+            text.lines().nth(line)
+        );
+    }
+}
+
+#[test]
+fn golden_files() {
+    for (contract, dir) in [
+        ("tests/contracts/shapes.rs", "tests/golden/shapes"),
+        ("tests/contracts/dtos.rs", "tests/golden/dtos"),
+    ] {
+        golden(
+            &format!("{dir}/client.ts"),
+            &ts_of(contract, Protocol::Json),
+        );
+        golden(
+            &format!("{dir}/client.msgpack.ts"),
+            &ts_of(contract, Protocol::MessagePack),
+        );
+        let contracts = signalr_codegen::read(&repo(contract)).unwrap();
+        golden(
+            &format!("{dir}/schema.json"),
+            &signalr_codegen::schema::to_string(&contracts),
+        );
+    }
+}
+
+#[test]
+fn bytes_follow_the_protocol() {
+    let json = ts_of("tests/contracts/dtos.rs", Protocol::Json);
+    let msgpack = ts_of("tests/contracts/dtos.rs", Protocol::MessagePack);
+    // `Binary`: base64 text under JSON; serde_bytes: numbers under JSON; both bin in
+    // MessagePack.
+    assert!(json.contains("  blob: string;\n"));
+    assert!(json.contains("  raw: number[];\n"));
+    assert!(msgpack.contains("  blob: Uint8Array;\n"));
+    assert!(msgpack.contains("  raw: Uint8Array;\n"));
+    // A plain Vec<u8> is an array of numbers in both.
+    assert!(json.contains("  octets: number[];\n"));
+    assert!(msgpack.contains("  octets: number[];\n"));
+    assert!(json.contains("bytes(blob: string): Promise<string>"));
+    assert!(msgpack.contains("bytes(blob: Uint8Array): Promise<Uint8Array>"));
+    // 64-bit integers are numbers, with the caveat in the header, and never bigint.
+    assert!(json.contains("  u64: number;\n"));
+    assert!(json.contains("exact up to Number.MAX_SAFE_INTEGER"));
+    assert!(!json.contains("bigint"));
+    // Nothing is typed `any` but the handler table's own signature.
+    let any_word = |l: &str| {
+        l.split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|w| w == "any")
+    };
+    let code = |l: &&str| !l.trim_start().starts_with(['*', '/']);
+    for line in json.lines().filter(code).filter(|l| any_word(l)) {
+        assert!(line.contains("(...args: any[]) => unknown"), "{line}");
+    }
+}
+
+#[test]
+fn serde_attributes_shape_the_types() {
+    let ts = ts_of("tests/contracts/dtos.rs", Protocol::Json);
+    for expected in [
+        // rename_all = "camelCase", Option is optional and nullable.
+        "  listOfNames: string[];\n",
+        "  maybeCount?: number | null;\n",
+        // A unit-only enum as a map key.
+        "  byLevel: Partial<Record<Level, boolean>>;\n",
+        // rename_all = "kebab-case" with a quoted key, rename, skip (absent),
+        // skip_serializing_if and default (optional), flatten (intersection).
+        "export type UserProfile = {\n",
+        "  \"display-name\": string;\n",
+        "  e_mail: string;\n",
+        "  bio?: string | null;\n",
+        "  score?: number;\n",
+        "} & Address;\n",
+        // newtype and transparent: the content's type.
+        "export type UserId = string;\n",
+        "export type Meters = number;\n",
+        "export type Point = [number, number];\n",
+        // rename_all on an enum, rename on a variant.
+        "  | \"LOW\"\n",
+        "  | \"max\";\n",
+        // The four enum representations.
+        "  | { Circle: number }\n",
+        "  | { Rect: { width: number; height: number } };\n",
+        "  | { type: \"moved\"; from: Point; to: Point }\n",
+        "  | ({ type: \"renamed\" } & Address);\n",
+        "  | { kind: \"Pair\"; data: [number, number] }\n",
+        "export type Sample =\n  | number\n  | string[]\n  | null;\n",
+        // A renamed client interface: both names are listened to.
+        "handlers.on([\"CatalogEvents|OnEvent\", \"OnEvent\"]",
+    ] {
+        assert!(ts.contains(expected), "missing {expected:?} in:\n{ts}");
+    }
+    assert!(!ts.contains("cache"), "a skipped field is not on the wire");
+}
+
+fn errors_of(source: &str) -> Vec<String> {
+    let dir = std::env::temp_dir().join(format!(
+        "signalr-codegen-ts-{}-{}",
+        std::process::id(),
+        source.len()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("contract.rs");
+    std::fs::write(&file, source).unwrap();
+    let contracts = signalr_codegen::read(&file).unwrap();
+    let errors = generate(&contracts, &Options::default()).unwrap_err();
+    let _ = std::fs::remove_dir_all(&dir);
+    errors
+        .iter()
+        .map(|e| {
+            let text = e.to_string();
+            // `file:line:col: message` with the file first.
+            assert!(text.starts_with(&file.display().to_string()), "{text}");
+            text[file.display().to_string().len()..].to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn what_typescript_cannot_describe_is_an_error_naming_the_item() {
+    let errors = errors_of(
+        r#"
+use std::collections::HashMap;
+
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Bag {
+    pub id: u32,
+    #[serde(flatten)]
+    pub extra: HashMap<String, String>,
+}
+
+#[signalr::hub_contract]
+pub trait Store {
+    async fn put(&self, bag: Bag);
+}
+"#,
+    );
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].starts_with(
+            ":5:12: `Bag` cannot be written in TypeScript: the flattened field `Bag::extra`"
+        ),
+        "{errors:?}"
+    );
+
+    let errors = errors_of(
+        r#"
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct HubStream {
+    pub id: u32,
+}
+
+#[signalr::hub_contract]
+pub trait Store {
+    async fn put(&self, s: HubStream);
+}
+"#,
+    );
+    assert!(
+        errors[0].contains("`HubStream` has a name the generated TypeScript module uses"),
+        "{errors:?}"
+    );
+
+    let errors = errors_of(
+        r#"
+#[signalr::hub_contract]
+pub trait Store {
+    async fn send(&self, text: String);
+}
+"#,
+    );
+    assert!(
+        errors[0].starts_with(":4:14: `Store::send` would be the proxy member `send`"),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn parameter_names_avoid_reserved_words() {
+    let dir = std::env::temp_dir().join(format!("signalr-codegen-ts-words-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("contract.rs");
+    std::fs::write(
+        &file,
+        "#[signalr::hub_contract]\npub trait Words {\n    async fn put(&self, default: String, new: u8, signal: bool, cancel: signalr::CancellationToken);\n}\n",
+    )
+    .unwrap();
+    let contracts = signalr_codegen::read(&file).unwrap();
+    let ts = generate(&contracts, &Options::default()).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        ts.contains("put(default_: string, new_: number, signal: boolean, abortSignal?: AbortSignal): Promise<void> {"),
+        "{ts}"
+    );
+    assert!(ts.contains("abortable(abortSignal, () => this.connection.invoke<void>(\"Words|Put\", default_, new_, signal))"));
+}
