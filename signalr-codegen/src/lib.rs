@@ -2,12 +2,20 @@
 //! contract model in `signalr-contract`, the same one `#[hub_contract]` uses, so the
 //! generated code cannot disagree with the Rust side on a wire name or a payload shape.
 //!
-//! Available now: JSON Schema (draft 2020-12). As a library, for `build.rs`:
+//! Three emitters share that model: [`ts`] (TypeScript for `@microsoft/signalr`), [`cs`]
+//! (C# for `Microsoft.AspNetCore.SignalR.Client`) and [`schema`] (JSON Schema, draft
+//! 2020-12). The `signalr-codegen` command line wraps them; as a library they serve
+//! `build.rs`:
 //!
 //! ```no_run
-//! let contracts = signalr_codegen::read("src/contracts.rs".as_ref()).map_err(|errors| {
-//!     errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n")
-//! })?;
+//! // build.rs
+//! let contract = std::path::Path::new("src/contracts.rs");
+//! println!("cargo::rerun-if-changed={}", contract.display());
+//! let contracts = signalr_codegen::read(contract).map_err(signalr_codegen::report)?;
+//! let ts = signalr_codegen::ts::generate(&contracts, &Default::default())
+//!     .map_err(signalr_codegen::report)?;
+//! signalr_codegen::write_if_changed("web/src/hub.ts".as_ref(), &ts)
+//!     .map_err(|e| e.to_string())?;
 //! std::fs::write("contract.schema.json", signalr_codegen::schema::to_string(&contracts))
 //!     .map_err(|e| e.to_string())?;
 //! # Ok::<(), String>(())
@@ -121,6 +129,25 @@ impl Contracts {
                 column: 1,
             })
     }
+}
+
+/// Every error on its own line (`file:line:col: message`), for `build.rs` and tools that
+/// report one text.
+pub fn report(errors: Vec<SourceError>) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Writes `text` to `path` only when the file's content differs, so its timestamp (and
+/// builds that watch it) stay put.
+pub fn write_if_changed(path: &Path, text: &str) -> std::io::Result<()> {
+    if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
+        return Ok(());
+    }
+    std::fs::write(path, text)
 }
 
 fn shapes_of(types: &MethodTypes) -> Result<(Vec<Option<TypeRef>>, Option<TypeRef>), String> {

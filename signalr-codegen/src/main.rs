@@ -88,12 +88,8 @@ fn emit(common: &Common, text: &str) -> ExitCode {
     }
 }
 
-/// Writes only when the content changed, so timestamps (and builds that watch them) stay put.
 fn write_if_changed(path: &Path, text: &str) -> ExitCode {
-    if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
-        return ExitCode::SUCCESS;
-    }
-    match std::fs::write(path, text) {
+    match signalr_codegen::write_if_changed(path, text) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{}: cannot write: {e}", path.display());
