@@ -9,7 +9,19 @@ use clap::{Parser, Subcommand};
 /// its `mod` items point to), with exactly the wire names and payload shapes the Rust side
 /// uses.
 #[derive(Debug, Parser)]
-#[command(name = "signalr-codegen", version, about, long_about = None)]
+#[command(
+    name = "signalr-codegen",
+    version,
+    about,
+    long_about = None,
+    after_help = "Examples:\n  \
+        signalr-codegen ts src/contracts.rs -o web/hub.ts\n  \
+        signalr-codegen ts src/contracts.rs --protocol messagepack -o web/hub.ts\n  \
+        signalr-codegen cs src/contracts.rs --namespace Chat.Client -o Client.cs\n  \
+        signalr-codegen schema src/contracts.rs -o contract.schema.json\n  \
+        signalr-codegen ts src/contracts.rs -o web/hub.ts --check   (CI: fails if stale)\n\n\
+        Errors are printed as file:line:col: message, naming the item."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
