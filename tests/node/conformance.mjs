@@ -3,12 +3,20 @@
 // run with the official SignalR JavaScript client against any server URL.
 //
 //   node tests/node/conformance.mjs --url http://127.0.0.1:PORT/hubs/conformance \
-//        --protocol json|messagepack [--transport websockets|serversentevents|longpolling]
+//        --protocol json|messagepack [--transport websockets|serversentevents|longpolling] \
+//        [--capture FILE]
 //
 // Prints one line per case (`ok   <name>` or `FAIL <name>: <reason>`) and a last
 // line `N passed, M failed`. Exits 0 only when nothing failed.
+//
+// `--capture FILE` (JSON protocol over WebSockets only) records every message sent
+// and received on every connection and writes them to FILE after the run, one JSON
+// line `{"connection": n, "direction": "sent"|"received", "frame": message}` each
+// (see capture-websocket.mjs); tests/node/validate-payloads.mjs checks them against
+// the contract's JSON Schema.
 
 import { createRequire } from "node:module";
+import { FrameCapture } from "./capture-websocket.mjs";
 
 const require = createRequire(import.meta.url);
 const signalR = require("@microsoft/signalr");
@@ -24,13 +32,13 @@ function usage(message) {
   if (message) console.error(`error: ${message}`);
   console.error(
     "usage: node tests/node/conformance.mjs --url URL [--protocol json|messagepack] " +
-      "[--transport websockets|serversentevents|longpolling]",
+      "[--transport websockets|serversentevents|longpolling] [--capture FILE]",
   );
   process.exit(2);
 }
 
 function parseArgs(argv) {
-  const opts = { url: null, protocol: "json", transport: "websockets" };
+  const opts = { url: null, protocol: "json", transport: "websockets", capture: null };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const eq = arg.indexOf("=");
@@ -45,6 +53,9 @@ function parseArgs(argv) {
         break;
       case "--transport":
         opts.transport = value();
+        break;
+      case "--capture":
+        opts.capture = value();
         break;
       case "-h":
       case "--help":
@@ -65,11 +76,17 @@ function parseArgs(argv) {
   const t = transports[String(opts.transport).toLowerCase()];
   if (t === undefined) usage(`unknown transport ${opts.transport}`);
   opts.transportType = t;
+  if (opts.capture !== null) {
+    if (!opts.capture) usage("--capture needs a file name");
+    if (opts.protocol !== "json") usage("--capture records JSON messages; it cannot be used with --protocol messagepack");
+    if (t !== signalR.HttpTransportType.WebSockets) usage("--capture records WebSocket frames; it needs --transport websockets");
+  }
   return opts;
 }
 
 const opts = parseArgs(process.argv.slice(2));
 const isMsgPack = opts.protocol === "messagepack";
+const capture = opts.capture ? new FrameCapture() : null;
 
 // ---------------------------------------------------------------- helpers
 
@@ -182,7 +199,11 @@ const allConnections = new Set();
 
 function buildConnection() {
   const connection = new signalR.HubConnectionBuilder()
-    .withUrl(opts.url, { transport: opts.transportType, skipNegotiation: false })
+    .withUrl(opts.url, {
+      transport: opts.transportType,
+      skipNegotiation: false,
+      ...(capture ? { WebSocket: capture.WebSocket } : {}),
+    })
     .withHubProtocol(isMsgPack ? new MessagePack.MessagePackHubProtocol() : new signalR.JsonHubProtocol())
     .configureLogging(signalR.LogLevel.Warning)
     .build();
@@ -594,6 +615,14 @@ async function run() {
   }
 
   await Promise.all([...allConnections].map(stopConnection));
+  if (capture) {
+    try {
+      capture.write(opts.capture);
+    } catch (e) {
+      console.log(`FAIL capture: could not write ${opts.capture}: ${errText(e)}`);
+      failed += 1;
+    }
+  }
   console.log(`${passed} passed, ${failed} failed`);
   return failed === 0 ? 0 : 1;
 }
