@@ -115,8 +115,18 @@ fn variant_content(kind: &VariantKind) -> Option<Value> {
 /// The schema of a user type.
 pub(crate) fn typedef_schema(def: &TypeDef) -> Value {
     let mut schema = match &def.kind {
-        TypeDefKind::Struct { fields, tag, .. } => {
-            fields_schema(fields, tag.as_deref().map(|t| (t, def.wire_name.as_str())))
+        TypeDefKind::Struct {
+            fields,
+            tag,
+            deny_unknown_fields,
+        } => {
+            let mut object =
+                fields_schema(fields, tag.as_deref().map(|t| (t, def.wire_name.as_str())));
+            // serde ignores unknown keys unless told otherwise.
+            if *deny_unknown_fields && object.get("allOf").is_none() {
+                object["additionalProperties"] = json!(false);
+            }
+            object
         }
         TypeDefKind::Newtype(t) => type_schema(t),
         TypeDefKind::Tuple(items) => type_schema(&TypeRef::Tuple(items.clone())),
@@ -202,8 +212,8 @@ pub fn generate(contracts: &Contracts) -> Value {
                 "properties": { "arguments": fixed_array(args) },
             });
             if !uploads.is_empty() {
-                method["properties"]["uploadItems"] =
-                    json!({"type": "array", "prefixItems": uploads});
+                // One entry per upload stream: the type of that stream's items.
+                method["properties"]["uploadItems"] = fixed_array(uploads);
             }
             let out = output.as_ref().map_or(json!({"type": "null"}), type_schema);
             match m.output.kind {
