@@ -648,7 +648,7 @@ fn proxy(cx: &mut Cx<'_>, hub: &Hub) -> Result<Proxy, SourceError> {
                     (
                         format!("HubStream<{item}>"),
                         format!(
-                            "return hubStream(this.connection.stream<{item}>({call_args}){signal_arg});"
+                            "return hubStream(() => this.connection.stream<{item}>({call_args}){signal_arg});"
                         ),
                     )
                 }

@@ -48,7 +48,7 @@ export class ChatProxy {
 
   /** The room's recent messages, oldest first. */
   history(room: string): HubStream<ChatMessage> {
-    return hubStream(this.connection.stream<ChatMessage>("Chat|History", room));
+    return hubStream(() => this.connection.stream<ChatMessage>("Chat|History", room));
   }
 }
 
@@ -88,26 +88,57 @@ export const ChatClientReceiver = {
 /**
  * A stream of items from the hub: the package's stream result (`subscribe`), and an
  * `AsyncIterable` (`for await`; leaving the loop early cancels the stream on the server).
- * Subscribe or start iterating before awaiting anything else: like the connection's own
- * `stream()`, items that arrive before are not kept.
+ * The hub method is called when the first subscriber arrives, so no item is missed;
+ * later subscribers share the call and see the items that arrive after they subscribe.
  */
 export interface HubStream<T> extends IStreamResult<T>, AsyncIterable<T> {}
 
-function hubStream<T>(result: IStreamResult<T>, signal?: AbortSignal): HubStream<T> {
+function hubStream<T>(start: () => IStreamResult<T>, signal?: AbortSignal): HubStream<T> {
+  let result: IStreamResult<T> | undefined;
   const subscribe = (subscriber: IStreamSubscriber<T>): ISubscription<T> => {
-    const subscription = result.subscribe(subscriber);
-    if (signal) {
-      const abort = (): void => {
-        subscription.dispose();
-        subscriber.error(signal.reason);
-      };
-      if (signal.aborted) {
-        abort();
-      } else {
-        signal.addEventListener("abort", abort, { once: true });
-      }
+    if (signal?.aborted) {
+      subscriber.error(signal.reason);
+      return { dispose: () => {} };
     }
-    return subscription;
+    result ??= start();
+    let open = true;
+    const close = (): boolean => {
+      const was = open;
+      open = false;
+      signal?.removeEventListener("abort", abort);
+      return was;
+    };
+    const subscription = result.subscribe({
+      next: (item) => {
+        if (open) {
+          subscriber.next(item);
+        }
+      },
+      error: (error: unknown) => {
+        if (close()) {
+          subscriber.error(error);
+        }
+      },
+      complete: () => {
+        if (close()) {
+          subscriber.complete();
+        }
+      },
+    });
+    const abort = (): void => {
+      if (close()) {
+        subscription.dispose();
+        subscriber.error(signal?.reason);
+      }
+    };
+    signal?.addEventListener("abort", abort, { once: true });
+    return {
+      dispose: () => {
+        if (close()) {
+          subscription.dispose();
+        }
+      },
+    };
   };
   return {
     subscribe,
@@ -115,10 +146,11 @@ function hubStream<T>(result: IStreamResult<T>, signal?: AbortSignal): HubStream
       const items: T[] = [];
       let ended = false;
       let failure: { error: unknown } | undefined;
-      let wake: (() => void) | undefined;
+      const waiting: (() => void)[] = [];
       const notify = (): void => {
-        wake?.();
-        wake = undefined;
+        for (const wake of waiting.splice(0)) {
+          wake();
+        }
       };
       const subscription = subscribe({
         next: (item) => {
@@ -148,7 +180,7 @@ function hubStream<T>(result: IStreamResult<T>, signal?: AbortSignal): HubStream
               return { value: undefined, done: true };
             }
             await new Promise<void>((resolve) => {
-              wake = resolve;
+              waiting.push(resolve);
             });
           }
         },
@@ -156,6 +188,7 @@ function hubStream<T>(result: IStreamResult<T>, signal?: AbortSignal): HubStream
           if (!ended) {
             ended = true;
             subscription.dispose();
+            notify();
           }
           items.length = 0;
           return { value: undefined, done: true };
