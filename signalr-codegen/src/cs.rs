@@ -56,7 +56,15 @@
 //! structs (always `null`), externally tagged enums with data (`{"Variant": content}`) and
 //! untagged enums (no discriminator to read), other flattened fields, a field or variant
 //! whose serialized and deserialized names differ, and names C# refuses or that the file
-//! itself uses.
+//! itself uses. A `JsonConverter` per type could carry the arrays and the other enum
+//! representations, but the generated code stays within declarations System.Text.Json
+//! interprets itself. (`tests/contracts/dtos.rs` uses several of these, so its C# golden is
+//! the exact error list; `tests/contracts/csharp_dtos.rs` keeps everything C# carries.)
+//!
+//! Names: records, enums and variants keep their Rust names, properties and methods are
+//! PascalCase, parameters camelCase (`@` before a C# keyword). Inside a polymorphic record a
+//! variant's name hides a namespace type of the same name, so such a type is written
+//! `global::Namespace.Name` there.
 
 use std::collections::BTreeSet;
 
@@ -87,7 +95,7 @@ impl Default for Options {
 
 /// Type names the generated code refers to (its own helpers, and the framework types it
 /// names unqualified): a contract type of that name would hide them.
-const RESERVED_TYPES: [&str; 37] = [
+const RESERVED_TYPES: [&str; 38] = [
     "Array",
     "ArgumentNullException",
     "CallCancellation",
@@ -109,6 +117,7 @@ const RESERVED_TYPES: [&str; 37] = [
     "IReadOnlyDictionary",
     "IReadOnlyList",
     "Int128",
+    "JsonConverter",
     "JsonDerivedType",
     "JsonElement",
     "JsonExtensionData",
@@ -345,7 +354,7 @@ fn xml_text(line: &str) -> String {
         .replace("[`", "`")
         .replace("`]", "`");
     let parts: Vec<&str> = escaped.split('`').collect();
-    if parts.len() % 2 == 0 {
+    if parts.len().is_multiple_of(2) {
         // An unbalanced backtick: leave the text as it is.
         return escaped;
     }
@@ -591,7 +600,7 @@ impl<'a> Cx<'a> {
                 Ok(EnumShape::Strings)
             }
             EnumRepr::External => Err(
-                "an externally tagged enum with data is written `{\"Variant\": content}`, and System.Text.Json has no attribute that reads a type from an object's key; use `#[serde(tag = \"...\")]` (with `content = \"...\"` for non-struct variants)".to_owned(),
+                "an externally tagged enum with data is written `{\"Variant\": content}`, and System.Text.Json has no attribute that reads a type from an object's key; use `#[serde(tag = \"...\")]`, with `content = \"...\"` if a variant holds something other than fields".to_owned(),
             ),
             EnumRepr::Internal { tag } => Ok(EnumShape::Union { tag, content: None }),
             EnumRepr::Adjacent { tag, content } => Ok(EnumShape::Union {
@@ -609,9 +618,9 @@ impl<'a> Cx<'a> {
     fn is_union(&self, t: &TypeRef) -> bool {
         match t {
             TypeRef::Option(inner) => self.is_union(inner),
-            TypeRef::Named(n) => self.resolve(n).is_some_and(|d| {
-                matches!(Self::enum_shape(d), Ok(EnumShape::Union { .. }))
-            }),
+            TypeRef::Named(n) => self
+                .resolve(n)
+                .is_some_and(|d| matches!(Self::enum_shape(d), Ok(EnumShape::Union { .. }))),
             _ => false,
         }
     }
@@ -682,7 +691,9 @@ impl<'a> Cx<'a> {
             }
             TypeRef::Named(n) => {
                 let Some(def) = self.contracts.type_def(n) else {
-                    return Err(format!("the type `{n}` is not defined in the contract files"));
+                    return Err(format!(
+                        "the type `{n}` is not defined in the contract files"
+                    ));
                 };
                 let name = self.type_name(n);
                 match &def.kind {
@@ -733,11 +744,13 @@ impl<'a> Cx<'a> {
             (MapKey::Uuid, _) => Ok("Guid".to_owned()),
             (MapKey::Integer, t) => Ok(self.ty(t)?.text),
             (MapKey::Named, TypeRef::Named(n)) => {
-                let def = self
-                    .resolve(n)
-                    .ok_or_else(|| format!("the map key type `{n}` is not defined in the contract files"))?;
+                let def = self.resolve(n).ok_or_else(|| {
+                    format!("the map key type `{n}` is not defined in the contract files")
+                })?;
                 match &def.kind {
-                    TypeDefKind::Enum { .. } if matches!(Self::enum_shape(def), Ok(EnumShape::Strings)) => {
+                    TypeDefKind::Enum { .. }
+                        if matches!(Self::enum_shape(def), Ok(EnumShape::Strings)) =>
+                    {
                         Ok(self.type_name(&def.name))
                     }
                     TypeDefKind::Newtype(inner) => {
@@ -746,7 +759,11 @@ impl<'a> Cx<'a> {
                             TypeRef::String => MapKey::String,
                             TypeRef::Uuid => MapKey::Uuid,
                             TypeRef::Int { .. } => MapKey::Integer,
-                            _ => return Err(format!("the map key type `{n}` is not written as a string")),
+                            _ => {
+                                return Err(format!(
+                                    "the map key type `{n}` is not written as a string"
+                                ));
+                            }
                         };
                         self.key(&inner, kind)
                     }
@@ -784,9 +801,14 @@ impl<'a> Cx<'a> {
                     f.wire_name, f.deserialize_name
                 ));
             }
-            let ty = self.ty(&f.ty).map_err(|e| format!("the field `{field}`: {e}"))?;
+            let ty = self
+                .ty(&f.ty)
+                .map_err(|e| format!("the field `{field}`: {e}"))?;
             let required = !optional && f.required_on_output() && f.required_on_input();
-            let mut attrs = vec![format!("JsonPropertyName({})", string_literal(&f.wire_name))];
+            let mut attrs = vec![format!(
+                "JsonPropertyName({})",
+                string_literal(&f.wire_name)
+            )];
             let ty = if required {
                 ty
             } else {
@@ -867,7 +889,7 @@ impl<'a> Cx<'a> {
         ))
     }
 
-    /// Checks the property names of a record named `owner` (C# name `record`).
+    /// The properties of the record `record`, once their names are known to be valid C#.
     fn checked_props(record: &str, props: Vec<(String, Prop)>) -> Result<Vec<Prop>, String> {
         let mut seen = BTreeSet::new();
         let mut extension = false;
@@ -892,7 +914,10 @@ impl<'a> Cx<'a> {
             }
             if p.attrs.iter().any(|a| a == "JsonExtensionData") {
                 if extension {
-                    return Err("two flattened maps would both be extension data, and a C# type has one".to_owned());
+                    return Err(
+                        "two flattened maps would both be extension data, and a C# type has one"
+                            .to_owned(),
+                    );
                 }
                 extension = true;
             }
@@ -931,7 +956,9 @@ impl<'a> Cx<'a> {
                 );
             }
             TypeDefKind::Unit => {
-                return Err("a unit struct is always `null`, and C# has no type for that".to_owned());
+                return Err(
+                    "a unit struct is always `null`, and C# has no type for that".to_owned(),
+                );
             }
             TypeDefKind::Enum { variants, .. } => match Self::enum_shape(def)? {
                 EnumShape::Strings => {
@@ -958,14 +985,15 @@ impl<'a> Cx<'a> {
                     // Inside the abstract record, a variant's name (and a struct variant's
                     // `Fields` or `Content` record) hides a namespace type of that name.
                     self.shadowed = variants.iter().map(|v| pascal(&v.name)).collect();
-                    self.shadowed.extend(["Fields".to_owned(), "Content".to_owned()]);
-                    let mut out = Vec::new();
+                    self.shadowed
+                        .extend(["Fields".to_owned(), "Content".to_owned()]);
                     let mut seen = BTreeSet::new();
-                    let built: Result<(), String> = variants
+                    let built: Result<Vec<_>, String> = variants
                         .iter()
-                        .try_for_each(|v| Ok(out.push(self.variant(def, v, content, &mut seen)?)));
+                        .map(|v| self.variant(def, v, content, &mut seen))
+                        .collect();
                     self.shadowed.clear();
-                    built?;
+                    let out = built?;
                     TypeDecl::Union {
                         docs: xml_docs(&docs, &[]),
                         name: def.name.clone(),
@@ -1047,14 +1075,20 @@ impl<'a> Cx<'a> {
             }
             // Adjacently tagged: the content under its own key.
             (VariantKind::Newtype(t), Some(key)) => {
-                let ty = self.ty(t).map_err(|e| format!("the variant `{owner}`: {e}"))?;
+                let ty = self
+                    .ty(t)
+                    .map_err(|e| format!("the variant `{owner}`: {e}"))?;
                 props.push((pascal(key), content_prop(key, &ty.text)));
             }
             (VariantKind::Struct(fs), Some(key)) => {
                 let mut inner = Vec::new();
                 self.props(fs, &owner, false, 0, &mut inner)?;
                 let property = pascal(key);
-                let record = if property == "Fields" { "Content" } else { "Fields" };
+                let record = if property == "Fields" {
+                    "Content"
+                } else {
+                    "Fields"
+                };
                 fields = Some((record.to_owned(), Self::checked_props(record, inner)?));
                 props.push((property, content_prop(key, record)));
             }
@@ -1157,7 +1191,9 @@ fn proxy(cx: &mut Cx<'_>, hub: &Hub) -> Result<Proxy, SourceError> {
                     continue;
                 };
                 let pname = param_name(&p.name);
-                let cs = cx.ty(ty).map_err(|e| format!("the parameter `{}`: {e}", p.name))?;
+                let cs = cx
+                    .ty(ty)
+                    .map_err(|e| format!("the parameter `{}`: {e}", p.name))?;
                 match kind {
                     ParamKind::Value => {
                         params.push(format!("{} {pname}", cs.text));
@@ -1238,9 +1274,10 @@ fn proxy(cx: &mut Cx<'_>, hub: &Hub) -> Result<Proxy, SourceError> {
             Ok(())
         })();
         built.map_err(|e| {
-            shape
-                .location
-                .error(format!("`{}::{}` cannot be represented in C#: {e}", contract.name, m.name))
+            shape.location.error(format!(
+                "`{}::{}` cannot be represented in C#: {e}",
+                contract.name, m.name
+            ))
         })?;
     }
     Ok(Proxy {
@@ -1354,9 +1391,10 @@ fn receiver(cx: &mut Cx<'_>, hub: &Hub) -> Result<Receiver, SourceError> {
             Ok(())
         })();
         built.map_err(|e| {
-            shape
-                .location
-                .error(format!("`{}::{}` cannot be represented in C#: {e}", contract.name, m.name))
+            shape.location.error(format!(
+                "`{}::{}` cannot be represented in C#: {e}",
+                contract.name, m.name
+            ))
         })?;
     }
     cx.uses.markers |= markers;
@@ -1397,7 +1435,11 @@ pub fn generate(contracts: &Contracts, options: &Options) -> Result<String, Vec<
     // Every name the file declares, with where it comes from.
     let mut declared: BTreeSet<String> = BTreeSet::new();
     let mut declare = |name: String, location: &crate::Location, errors: &mut Vec<SourceError>| {
-        if RESERVED_TYPES.contains(&name.as_str()) {
+        if !is_identifier(&name) || KEYWORDS.contains(&name.as_str()) {
+            errors.push(location.error(format!(
+                "`{name}` is not a C# type name; rename the Rust item"
+            )));
+        } else if RESERVED_TYPES.contains(&name.as_str()) {
             errors.push(location.error(format!(
                 "`{name}` is a name the generated C# file uses for itself; rename the Rust item"
             )));
@@ -1417,10 +1459,8 @@ pub fn generate(contracts: &Contracts, options: &Options) -> Result<String, Vec<
                 types.push(t);
             }
             Ok(None) => {}
-            Err(e) => errors.push(location.error(format!(
-                "`{}` cannot be represented in C#: {e}",
-                def.name
-            ))),
+            Err(e) => errors
+                .push(location.error(format!("`{}` cannot be represented in C#: {e}", def.name))),
         }
     }
     let mut proxies = Vec::new();
@@ -1447,9 +1487,8 @@ pub fn generate(contracts: &Contracts, options: &Options) -> Result<String, Vec<
         return Err(errors);
     }
     let uses = cx.uses;
-    let mut notes = vec![
-        "For the JSON hub protocol: the types carry System.Text.Json attributes.".to_owned(),
-    ];
+    let mut notes =
+        vec!["For the JSON hub protocol: the types carry System.Text.Json attributes.".to_owned()];
     notes.push(if uses.enums {
         "Needs C# 11 and System.Text.Json 9 (JsonStringEnumMemberName) or later.".to_owned()
     } else {

@@ -165,8 +165,12 @@ fn shapes_of(types: &MethodTypes) -> Result<(Vec<Option<TypeRef>>, Option<TypeRe
 fn item_locations(file: &Path, items: &[syn::Item], out: &mut Vec<(String, Location)>) {
     for item in items {
         match item {
-            syn::Item::Struct(s) => out.push((s.ident.to_string(), Location::of(file, s.ident.span()))),
-            syn::Item::Enum(e) => out.push((e.ident.to_string(), Location::of(file, e.ident.span()))),
+            syn::Item::Struct(s) => {
+                out.push((s.ident.to_string(), Location::of(file, s.ident.span())))
+            }
+            syn::Item::Enum(e) => {
+                out.push((e.ident.to_string(), Location::of(file, e.ident.span())))
+            }
             syn::Item::Mod(m) => {
                 if let Some((_, inner)) = &m.content {
                     item_locations(file, inner, out);
@@ -213,7 +217,9 @@ pub fn read(path: &Path) -> Result<Contracts, Vec<SourceError>> {
         for (m, t) in contract.methods.iter().zip(&parsed.types) {
             let location = Location::of(path, t.sig.ident.span());
             match shapes_of(t) {
-                Err(e) => errors.push(location.error(format!("`{}::{}`: {e}", contract.name, m.name))),
+                Err(e) => {
+                    errors.push(location.error(format!("`{}::{}`: {e}", contract.name, m.name)))
+                }
                 Ok((params, output)) => {
                     for name in params
                         .iter()
@@ -228,7 +234,11 @@ pub fn read(path: &Path) -> Result<Contracts, Vec<SourceError>> {
                             )));
                         }
                     }
-                    shapes.push(MethodShape { params, output, location });
+                    shapes.push(MethodShape {
+                        params,
+                        output,
+                        location,
+                    });
                 }
             }
         }
@@ -236,8 +246,16 @@ pub fn read(path: &Path) -> Result<Contracts, Vec<SourceError>> {
             .types
             .first()
             .map(|t| Location::of(path, t.sig.ident.span()))
-            .unwrap_or_else(|| Location { file: path.to_owned(), line: 1, column: 1 });
-        hubs.push(Hub { contract, shapes, location });
+            .unwrap_or_else(|| Location {
+                file: path.to_owned(),
+                line: 1,
+                column: 1,
+            });
+        hubs.push(Hub {
+            contract,
+            shapes,
+            location,
+        });
     }
     if errors.is_empty() {
         Ok(Contracts {

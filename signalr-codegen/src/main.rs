@@ -120,9 +120,7 @@ fn report(errors: Vec<signalr_codegen::source::SourceError>) -> ExitCode {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let common = match &cli.command {
-        Command::Ts { common, .. } | Command::Cs { common, .. } | Command::Schema(common) => {
-            common
-        }
+        Command::Ts { common, .. } | Command::Cs { common, .. } | Command::Schema(common) => common,
     };
     let contracts = match signalr_codegen::read(&common.file) {
         Ok(c) => c,

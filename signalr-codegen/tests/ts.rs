@@ -34,7 +34,7 @@ fn golden(rel: &str, text: &str) {
             .lines()
             .zip(text.lines())
             .position(|(a, b)| a != b)
-            .map_or_else(|| on_disk.lines().count().min(text.lines().count()), |i| i);
+            .unwrap_or_else(|| on_disk.lines().count().min(text.lines().count()));
         panic!(
             "{rel} differs from the generator's output at line {} (UPDATE_GOLDEN=1 rewrites it):\n  golden:    {:?}\n  generated: {:?}",
             line + 1,

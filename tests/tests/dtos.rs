@@ -129,7 +129,7 @@ fn samples() -> Vec<(&'static str, Json)> {
 
 /// serde_json for a `&dyn` sample.
 mod erased {
-    pub trait Ser {
+    pub(crate) trait Ser {
         fn json(&self) -> serde_json::Value;
     }
     impl<T: serde::Serialize> Ser for T {

@@ -215,6 +215,10 @@ public static class {{ r.name }}Receiver
 /// item and client result as its runtime type, and System.Text.Json writes a polymorphic
 /// record's discriminator only when the record is serialized as its base type.
 /// </summary>
+/// <remarks>
+/// The values are written with System.Text.Json's default options: the generated types name
+/// every JSON property and enum member themselves.
+/// </remarks>
 file static class DeclaredJson
 {
 {%- if uses.declared %}
