@@ -400,7 +400,10 @@ fn an_adapter_makes_an_option_field_required_on_input() {
     assert!(field(s, "a").required_on_input());
     assert!(!field(s, "b").required_on_input());
     assert!(!field(s, "c").required_on_input());
-    assert_eq!(field(s, "a").ty, TypeRef::Option(Box::new(TypeRef::SerdeBytes)));
+    assert_eq!(
+        field(s, "a").ty,
+        TypeRef::Option(Box::new(TypeRef::SerdeBytes))
+    );
 }
 
 #[test]

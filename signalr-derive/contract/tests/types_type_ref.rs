@@ -108,11 +108,7 @@ fn well_known_types() {
     ] {
         assert_eq!(of(src), TypeRef::DateTime, "{src}");
     }
-    for src in [
-        "Binary",
-        "signalr::Binary",
-        "signalr_protocol::Binary",
-    ] {
+    for src in ["Binary", "signalr::Binary", "signalr_protocol::Binary"] {
         assert_eq!(of(src), TypeRef::Bytes, "{src}");
     }
     for src in [
@@ -239,8 +235,14 @@ fn serde_bytes_makes_byte_containers_bytes() {
     ] {
         assert_eq!(with(src, sb).unwrap(), TypeRef::SerdeBytes, "{src}");
     }
-    assert_eq!(with("Option<Vec<u8>>", sb).unwrap(), opt(TypeRef::SerdeBytes));
-    assert_eq!(with("Option<Box<[u8]>>", sb).unwrap(), opt(TypeRef::SerdeBytes));
+    assert_eq!(
+        with("Option<Vec<u8>>", sb).unwrap(),
+        opt(TypeRef::SerdeBytes)
+    );
+    assert_eq!(
+        with("Option<Box<[u8]>>", sb).unwrap(),
+        opt(TypeRef::SerdeBytes)
+    );
     assert_eq!(
         with("Vec<u8>", "#[serde(with = \"::serde_bytes\")]").unwrap(),
         TypeRef::SerdeBytes
