@@ -111,7 +111,9 @@ export class ConformanceProxy {
   /**
    * Waits `ms`, then returns it.
    *
-   * @param signal - Aborting it rejects the promise at once; the server's token fires when the connection closes (SignalR has no message that cancels an invocation).
+   * @param signal - Aborting it rejects the promise at once. The server's token
+   * fires when the connection closes: the package has no way to cancel a running
+   * invocation.
    */
   sleep(ms: number, signal?: AbortSignal): Promise<number> {
     return abortable(signal, () => this.connection.invoke<number>("Sleep", ms));

@@ -627,14 +627,16 @@ fn proxy(cx: &mut Cx<'_>, hub: &Hub) -> Result<Proxy, SourceError> {
                 if !doc_lines.is_empty() {
                     doc_lines.push(String::new());
                 }
-                doc_lines.push(match m.output.kind {
-                    OutputKind::Stream => format!(
+                match m.output.kind {
+                    OutputKind::Stream => doc_lines.push(format!(
                         "@param {signal} - Aborting it ends the stream and cancels it on the server."
-                    ),
-                    _ => format!(
-                        "@param {signal} - Aborting it rejects the promise at once; the server's token fires when the connection closes (SignalR has no message that cancels an invocation)."
-                    ),
-                });
+                    )),
+                    _ => doc_lines.extend([
+                        format!("@param {signal} - Aborting it rejects the promise at once. The server's token"),
+                        "fires when the connection closes: the package has no way to cancel a running".to_owned(),
+                        "invocation.".to_owned(),
+                    ]),
+                }
             }
             let (ret, body) = match m.output.kind {
                 OutputKind::Stream => {

@@ -51,7 +51,9 @@ export class ShapesProxy {
   /**
    * A cancellable method: returns whether it was cancelled.
    *
-   * @param signal - Aborting it rejects the promise at once; the server's token fires when the connection closes (SignalR has no message that cancels an invocation).
+   * @param signal - Aborting it rejects the promise at once. The server's token
+   * fires when the connection closes: the package has no way to cancel a running
+   * invocation.
    */
   wait(ms: number, signal?: AbortSignal): Promise<boolean> {
     return abortable(signal, () => this.connection.invoke<boolean>("Shapes|Wait", ms));
