@@ -5,12 +5,16 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use std::pin::Pin;
+
 use axum::extract::ws::{Message, WebSocket};
-use futures_util::{SinkExt, StreamExt};
+use bytes::Bytes;
+use futures_util::stream::BoxStream;
+use futures_util::{Sink, SinkExt, StreamExt};
 use signalr_protocol::handshake::{self, HandshakeResponse};
 use signalr_protocol::{
     Close, Completion, CompletionResult, FrameReader, Headers, HubMessage, Payload, Protocol,
-    ProtocolError, StreamItem,
+    ProtocolError, StreamItem, TransferFormat,
 };
 use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
@@ -28,21 +32,72 @@ const INVOCATION_QUEUE: usize = 1024;
 type Uploads = Arc<Mutex<HashMap<String, mpsc::Sender<Result<Payload<'static>, HubError>>>>>;
 type Active = Arc<Mutex<HashMap<String, CancellationToken>>>;
 
+/// The outgoing half of a transport: frames in order; closing it ends the transport.
+pub(crate) type Outgoing = Pin<Box<dyn Sink<Frame, Error = ()> + Send>>;
+
+/// One connection's transport, whatever carries it: the bytes the client sends, in chunks
+/// (the stream ends when the client goes away), and the sink of frames to the client.
+pub(crate) struct Transport {
+    pub(crate) incoming: BoxStream<'static, Bytes>,
+    pub(crate) outgoing: Outgoing,
+    /// The only transfer format the transport carries, if it cannot carry both.
+    pub(crate) format: Option<TransferFormat>,
+    /// Whether the server sends keep-alive Pings (long polling keeps itself alive).
+    pub(crate) keep_alive: bool,
+}
+
+impl Transport {
+    /// The WebSocket transport: text and binary messages both carry frames.
+    pub(crate) fn websocket(socket: WebSocket) -> Self {
+        let (sink, stream) = socket.split();
+        let incoming = stream
+            .take_while(|m| {
+                std::future::ready(matches!(
+                    m,
+                    Ok(Message::Text(_) | Message::Binary(_) | Message::Ping(_) | Message::Pong(_))
+                ))
+            })
+            .filter_map(|m| {
+                std::future::ready(match m {
+                    Ok(Message::Text(t)) => Some(Bytes::from(t)),
+                    Ok(Message::Binary(b)) => Some(b),
+                    _ => None,
+                })
+            })
+            .boxed();
+        let outgoing = sink
+            .with(|frame: Frame| {
+                std::future::ready(Ok::<_, axum::Error>(match frame {
+                    Frame::Text(t) => Message::Text(t),
+                    Frame::Binary(b) => Message::Binary(b),
+                }))
+            })
+            .sink_map_err(|_| ());
+        Transport {
+            incoming,
+            outgoing: Box::pin(outgoing),
+            format: None,
+            keep_alive: true,
+        }
+    }
+}
+
 /// Reads the handshake; returns the chosen protocol and the bytes that followed it.
-async fn handshake(socket: &mut WebSocket, state: &ServerState) -> Option<(Protocol, Vec<u8>)> {
+async fn handshake(transport: &mut Transport, state: &ServerState) -> Option<(Protocol, Vec<u8>)> {
     let opts = &state.options;
     let mut buf = Vec::new();
+    let format = transport.format;
+    let incoming = &mut transport.incoming;
     let read = async {
         loop {
-            match socket.next().await {
-                Some(Ok(Message::Text(t))) => buf.extend_from_slice(t.as_bytes()),
-                Some(Ok(Message::Binary(b))) => buf.extend_from_slice(&b),
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-                _ => return Err(None),
+            match incoming.next().await {
+                Some(chunk) => buf.extend_from_slice(&chunk),
+                None => return Err(None),
             }
             match handshake::parse_request(&buf, opts.maximum_receive_message_size) {
                 Ok(Some((req, used))) => {
-                    let chosen = handshake::select_protocol(&req, &opts.supported_protocols, None);
+                    let chosen =
+                        handshake::select_protocol(&req, &opts.supported_protocols, format);
                     return Ok((chosen, used));
                 }
                 Ok(None) => continue,
@@ -73,28 +128,37 @@ async fn handshake(socket: &mut WebSocket, state: &ServerState) -> Option<(Proto
         &mut out,
     );
     let text = String::from_utf8_lossy(&out).into_owned();
-    if socket.send(Message::Text(text.into())).await.is_err() {
+    if transport
+        .outgoing
+        .send(Frame::Text(text.into()))
+        .await
+        .is_err()
+    {
         return None;
     }
     if result.is_none() {
-        let _ = socket.close().await;
+        let _ = transport.outgoing.close().await;
     }
     result
 }
 
-/// Runs one WebSocket connection to its end.
+/// Runs one connection to its end over `transport`; `abort` ends it from outside.
 pub(crate) async fn run(
-    mut socket: WebSocket,
+    mut transport: Transport,
     state: Arc<ServerState>,
     id: Arc<str>,
     user: Option<Arc<str>>,
+    abort: CancellationToken,
 ) {
-    let Some((protocol, leftover)) = handshake(&mut socket, &state).await else {
+    let handshake = tokio::select! {
+        h = handshake(&mut transport, &state) => h,
+        () = abort.cancelled() => None,
+    };
+    let Some((protocol, leftover)) = handshake else {
         return;
     };
     let opts = state.options.clone();
     let (tx, rx) = mpsc::channel(opts.max_queued_messages);
-    let abort = state.shutdown.child_token();
     let conn = Arc::new(Connection::new(
         id.clone(),
         user.clone(),
@@ -115,13 +179,18 @@ pub(crate) async fn run(
             registry: state.registry.clone(),
         },
     };
-    let (sink, stream) = socket.split();
+    let Transport {
+        incoming,
+        outgoing,
+        keep_alive,
+        ..
+    } = transport;
     let close_frame: Arc<Mutex<Option<Frame>>> = Arc::new(Mutex::new(None));
     let writer = tokio::spawn(write_loop(
-        sink,
+        outgoing,
         rx,
         abort.clone(),
-        opts.keep_alive_interval,
+        keep_alive.then_some(opts.keep_alive_interval),
         protocol,
         close_frame.clone(),
     ));
@@ -138,7 +207,7 @@ pub(crate) async fn run(
         jobs: spawn_invocation_runner(opts.maximum_parallel_invocations_per_client, abort.clone()),
         pinged: false,
     };
-    let end = reader.read_loop(stream, leftover).await;
+    let end = reader.read_loop(incoming, leftover).await;
     if let Some(error) = end {
         let text = if opts.enable_detailed_errors {
             format!("{CLOSED_WITH_ERROR} InvalidDataException: {error}")
@@ -188,10 +257,10 @@ fn spawn_invocation_runner(n: usize, abort: CancellationToken) -> mpsc::Sender<J
 }
 
 async fn write_loop(
-    mut sink: futures_util::stream::SplitSink<WebSocket, Message>,
+    mut sink: Outgoing,
     mut rx: mpsc::Receiver<Frame>,
     abort: CancellationToken,
-    keep_alive: Duration,
+    keep_alive: Option<Duration>,
     protocol: Protocol,
     close_frame: Arc<Mutex<Option<Frame>>>,
 ) {
@@ -201,12 +270,12 @@ async fn write_loop(
             biased;
             () = abort.cancelled() => break,
             f = rx.recv() => match f { Some(f) => Some(f), None => break },
-            () = tokio::time::sleep(keep_alive) => ping.clone(),
+            () = sleep_or_never(keep_alive) => ping.clone(),
         };
         let Some(frame) = next else { continue };
         // A client that stops reading blocks the send; the connection's end must not wait for it.
         let sent = tokio::select! {
-            r = send(&mut sink, frame) => r.is_ok(),
+            r = sink.send(frame) => r.is_ok(),
             () = abort.cancelled() => false,
         };
         if !sent {
@@ -218,28 +287,25 @@ async fn write_loop(
     // all within a bounded time.
     let flush = async {
         while let Ok(frame) = rx.try_recv() {
-            if send(&mut sink, frame).await.is_err() {
+            if sink.send(frame).await.is_err() {
                 return;
             }
         }
         let close = close_frame.lock().ok().and_then(|mut f| f.take());
         if let Some(frame) = close {
-            let _ = send(&mut sink, frame).await;
+            let _ = sink.send(frame).await;
         }
         let _ = sink.close().await;
     };
     let _ = tokio::time::timeout(Duration::from_secs(5), flush).await;
 }
 
-async fn send(
-    sink: &mut futures_util::stream::SplitSink<WebSocket, Message>,
-    frame: Frame,
-) -> Result<(), axum::Error> {
-    let msg = match frame {
-        Frame::Text(t) => Message::Text(t),
-        Frame::Binary(b) => Message::Binary(b),
-    };
-    sink.send(msg).await
+/// Sleeps for `d`, or forever without one.
+async fn sleep_or_never(d: Option<Duration>) {
+    match d {
+        Some(d) => tokio::time::sleep(d).await,
+        None => std::future::pending().await,
+    }
 }
 
 struct Reader {
@@ -256,7 +322,7 @@ impl Reader {
     /// Reads until the connection ends; `Some(error)` if it ends because of bad input.
     async fn read_loop(
         &mut self,
-        mut stream: futures_util::stream::SplitStream<WebSocket>,
+        mut stream: BoxStream<'static, Bytes>,
         leftover: Vec<u8>,
     ) -> Option<String> {
         let protocol = self.caller.protocol;
@@ -304,10 +370,8 @@ impl Reader {
                     tracing::debug!(connection = %self.conn.id, "client timeout");
                     return None;
                 }
-                Some(Some(Ok(Message::Text(t)))) => pending.extend_from_slice(t.as_bytes()),
-                Some(Some(Ok(Message::Binary(b)))) => pending.extend_from_slice(&b),
-                Some(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
-                Some(Some(Ok(Message::Close(_)) | Err(_)) | None) => return None,
+                Some(Some(chunk)) => pending.extend_from_slice(&chunk),
+                Some(None) => return None,
             }
         }
     }

@@ -15,8 +15,8 @@
 //! # }
 //! ```
 //!
-//! The server answers negotiate (versions 0 and 1) and serves the WebSockets transport with
-//! the JSON and MessagePack hub protocols, with ASP.NET Core's defaults (15 s keep-alive,
+//! The server answers negotiate (versions 0 and 1) and serves the WebSockets, Server-Sent
+//! Events and long polling transports with the JSON and MessagePack hub protocols, with ASP.NET Core's defaults (15 s keep-alive,
 //! 30 s client timeout after the first Ping, 15 s handshake timeout, 32 KiB messages) and its
 //! error texts.
 
@@ -25,6 +25,7 @@ mod connection;
 mod hub;
 mod options;
 mod server;
+mod transports;
 
 pub use clients::{ClientProxy, Clients, Groups, SingleClientProxy};
 pub use hub::{
@@ -34,4 +35,5 @@ pub use hub::{
 pub use options::HubOptions;
 pub use server::{Authenticate, HubServer, RouterExt};
 pub use signalr_protocol::IntoArguments;
+pub use signalr_protocol::negotiate::TransportType;
 pub use tokio_util::sync::CancellationToken;

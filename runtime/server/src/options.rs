@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use signalr_protocol::negotiate::TransportType;
 use signalr_protocol::{DEFAULT_MAX_MESSAGE_SIZE, Protocol};
 
 /// How a hub server behaves. The defaults are ASP.NET Core's.
@@ -29,6 +30,13 @@ pub struct HubOptions {
     /// Outgoing messages queued per connection before the connection is considered stuck and
     /// closed (a client that stops reading cannot make the server buffer without bound).
     pub max_queued_messages: usize,
+    /// The transports served and offered by negotiate (WebSockets, Server-Sent Events and
+    /// long polling).
+    pub transports: Vec<TransportType>,
+    /// How long a long poll waits for messages before answering empty (90 s).
+    pub long_polling_poll_timeout: Duration,
+    /// How long a long-polling connection stays open with no poll in progress (15 s).
+    pub disconnect_timeout: Duration,
 }
 
 impl Default for HubOptions {
@@ -44,6 +52,13 @@ impl Default for HubOptions {
             supported_protocols: Protocol::ALL.to_vec(),
             client_result_timeout: Duration::from_secs(30),
             max_queued_messages: 1024,
+            transports: vec![
+                TransportType::WebSockets,
+                TransportType::ServerSentEvents,
+                TransportType::LongPolling,
+            ],
+            long_polling_poll_timeout: Duration::from_secs(90),
+            disconnect_timeout: Duration::from_secs(15),
         }
     }
 }

@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -20,6 +21,7 @@ use crate::clients::{Clients, Frame, Groups, Registry};
 use crate::connection;
 use crate::hub::Hub;
 use crate::options::HubOptions;
+use crate::transports::{self, HttpConnection};
 
 /// How long a negotiated connection token stays valid before its WebSocket arrives.
 const PENDING_TOKEN_LIFETIME: Duration = Duration::from_secs(60);
@@ -33,11 +35,18 @@ pub type Authenticate = Arc<
         + Sync,
 >;
 
-/// A negotiated connection waiting for its WebSocket: its id, its user, and when it was made.
-struct PendingConnection {
-    id: Arc<str>,
-    user: Option<Arc<str>>,
+/// A negotiated connection waiting for its transport: its id, its user, and when it was made.
+pub(crate) struct PendingConnection {
+    pub(crate) id: Arc<str>,
+    pub(crate) user: Option<Arc<str>>,
     at: Instant,
+}
+
+/// The transport a connection token is in use with.
+#[derive(Clone)]
+pub(crate) enum Active {
+    WebSocket,
+    Http(Arc<HttpConnection>),
 }
 
 pub(crate) struct ServerState {
@@ -46,6 +55,8 @@ pub(crate) struct ServerState {
     pub(crate) registry: Arc<Registry>,
     pub(crate) shutdown: CancellationToken,
     pending: Mutex<HashMap<String, PendingConnection>>,
+    /// Connection tokens in use, by transport.
+    pub(crate) active: Mutex<HashMap<String, Active>>,
     authenticate: Option<Authenticate>,
 }
 
@@ -79,6 +90,7 @@ impl HubServer {
                 registry,
                 shutdown: CancellationToken::new(),
                 pending: Mutex::new(HashMap::new()),
+                active: Mutex::new(HashMap::new()),
                 authenticate: None,
             }),
         }
@@ -100,12 +112,14 @@ impl HubServer {
         self
     }
 
-    /// The routes of the hub at `path`: `POST {path}/negotiate` and the WebSocket endpoint
-    /// `GET {path}`. Merge them into an application's router.
+    /// The routes of the hub at `path`: `POST {path}/negotiate`, and at `{path}` the
+    /// WebSocket endpoint, Server-Sent Events and long polling (`GET`), their sends (`POST`)
+    /// and the end of a long-polling connection (`DELETE`). Merge them into an application's
+    /// router.
     pub fn router(&self, path: &str) -> Router {
         let path = path.trim_end_matches('/');
         Router::new()
-            .route(path, get(websocket))
+            .route(path, get(connect).post(send).delete(delete))
             .route(&format!("{path}/negotiate"), post(negotiate))
             .with_state(self.state.clone())
     }
@@ -231,53 +245,170 @@ async fn negotiate(
                     }
                     v
                 });
-            NegotiateResponse::accept(
-                version,
-                id,
-                token,
-                vec![AvailableTransport {
-                    transport: TransportType::WebSockets,
-                    transfer_formats: formats,
-                }],
-            )
+            let transports = [
+                TransportType::WebSockets,
+                TransportType::ServerSentEvents,
+                TransportType::LongPolling,
+            ]
+            .into_iter()
+            .filter(|t| state.options.transports.contains(t))
+            .filter_map(|transport| {
+                let transfer_formats = match transport {
+                    TransportType::ServerSentEvents => formats
+                        .iter()
+                        .copied()
+                        .filter(|f| *f == TransferFormatName::Text)
+                        .collect(),
+                    _ => formats.clone(),
+                };
+                (!transfer_formats.is_empty()).then_some(AvailableTransport {
+                    transport,
+                    transfer_formats,
+                })
+            })
+            .collect();
+            NegotiateResponse::accept(version, id, token, transports)
         }
     };
     ([(header::CONTENT_TYPE, "application/json")], body.to_json()).into_response()
 }
 
-async fn websocket(
+fn takes_event_stream(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|m| m.trim().eq_ignore_ascii_case("text/event-stream"))
+        })
+}
+
+/// `GET {path}`: a WebSocket, Server-Sent Events, or a long poll.
+async fn connect(
     State(state): State<Arc<ServerState>>,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Response {
-    let Ok(ws) = ws else {
-        // Server-Sent Events and long polling are not served (yet): negotiate does not offer them.
-        return (
-            StatusCode::BAD_REQUEST,
-            "Only the WebSockets transport is supported.",
-        )
-            .into_response();
+    let kind = match &ws {
+        Ok(_) => TransportType::WebSockets,
+        Err(_) if takes_event_stream(&headers) => TransportType::ServerSentEvents,
+        Err(_) => TransportType::LongPolling,
     };
+    if !state.options.transports.contains(&kind) {
+        return transports::not_supported(kind);
+    }
+    if let Ok(ws) = ws {
+        return websocket(state, headers, query, ws);
+    }
+    let Some(token) = query.get("id").filter(|t| !t.is_empty()) else {
+        return transports::id_required();
+    };
+    let active = state.active.lock().ok().and_then(|a| a.get(token).cloned());
+    match active {
+        Some(Active::Http(conn)) if conn.kind == kind => {
+            if kind == TransportType::LongPolling {
+                transports::poll(&state, token, conn).await
+            } else {
+                StatusCode::CONFLICT.into_response()
+            }
+        }
+        Some(_) => transports::cannot_change(),
+        None => {
+            if state.shutdown.is_cancelled() {
+                return StatusCode::SERVICE_UNAVAILABLE.into_response();
+            }
+            let Some(pending) = state.pending.lock().ok().and_then(|mut p| p.remove(token)) else {
+                return transports::not_found();
+            };
+            if kind == TransportType::LongPolling {
+                transports::first_poll(&state, token, pending)
+            } else {
+                transports::server_sent_events(&state, token, pending)
+            }
+        }
+    }
+}
+
+/// `POST {path}?id=TOKEN`: what a Server-Sent Events or long-polling client sends.
+async fn send(
+    State(state): State<Arc<ServerState>>,
+    Query(query): Query<HashMap<String, String>>,
+    body: Body,
+) -> Response {
+    transports::send(&state, &query, body).await
+}
+
+/// `DELETE {path}?id=TOKEN`: ends a long-polling connection.
+async fn delete(
+    State(state): State<Arc<ServerState>>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    transports::delete(&state, &query)
+}
+
+fn websocket(
+    state: Arc<ServerState>,
+    headers: HeaderMap,
+    query: HashMap<String, String>,
+    ws: WebSocketUpgrade,
+) -> Response {
     if state.shutdown.is_cancelled() {
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
-    let (id, user) = match query.get("id") {
-        Some(token) => match state.pending.lock().ok().and_then(|mut p| p.remove(token)) {
-            Some(p) => (p.id, p.user),
-            None => return (StatusCode::NOT_FOUND, "No Connection with that ID").into_response(),
-        },
+    let token = query.get("id").cloned();
+    let (id, user) = match &token {
+        Some(token) => {
+            match state.active.lock().ok().and_then(|a| a.get(token).cloned()) {
+                Some(Active::WebSocket) => return StatusCode::CONFLICT.into_response(),
+                Some(Active::Http(_)) => return transports::cannot_change(),
+                None => {}
+            }
+            match state.pending.lock().ok().and_then(|mut p| p.remove(token)) {
+                Some(p) => (p.id, p.user),
+                None => return transports::not_found(),
+            }
+        }
         None => match user_of(&state, &headers, &query) {
             Ok(user) => (Arc::from(new_id()), user),
             Err(status) => return status.into_response(),
         },
     };
+    if let Some(token) = &token
+        && let Ok(mut active) = state.active.lock()
+    {
+        active.insert(token.clone(), Active::WebSocket);
+    }
     // A WebSocket message may hold several hub messages; bound it so one frame cannot make
     // the server buffer without limit (hub messages inside are limited separately).
     let max_ws = state
         .options
         .maximum_receive_message_size
         .map_or(64 << 20, |m| m.saturating_mul(4).max(1 << 20));
+    let abort = state.shutdown.child_token();
+    /// Frees the token when the WebSocket ends, or if the upgrade never completes.
+    struct Release(Arc<ServerState>, Option<String>);
+    impl Drop for Release {
+        fn drop(&mut self) {
+            if let (Some(token), Ok(mut active)) = (&self.1, self.0.active.lock()) {
+                active.remove(token);
+            }
+        }
+    }
+    let release = Release(state.clone(), token);
     ws.max_message_size(max_ws)
-        .on_upgrade(move |socket| connection::run(socket, state, id, user))
+        .on_upgrade(move |socket| async move {
+            let _release = release;
+            connection::run(
+                connection::Transport::websocket(socket),
+                state,
+                id,
+                user,
+                abort,
+            )
+            .await;
+        })
 }
