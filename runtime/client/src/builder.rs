@@ -9,6 +9,7 @@ use futures_util::future::{BoxFuture, FutureExt};
 use signalr_protocol::Protocol;
 
 use crate::connection::HubConnection;
+use crate::error::ClientError;
 use crate::reconnect::{DefaultRetryPolicy, RetryPolicy};
 
 /// Produces the access token sent as `Authorization: Bearer` on negotiate and the WebSocket.
@@ -22,6 +23,8 @@ pub(crate) struct Config {
     pub(crate) skip_negotiation: bool,
     pub(crate) access_token: Option<TokenFactory>,
     pub(crate) headers: Vec<(String, String)>,
+    /// Certificates trusted besides the public roots (`https`/`wss`).
+    pub(crate) root_certificates: Vec<rustls::pki_types::CertificateDer<'static>>,
     pub(crate) keep_alive_interval: Duration,
     pub(crate) server_timeout: Duration,
     pub(crate) handshake_timeout: Duration,
@@ -76,6 +79,7 @@ impl HubConnectionBuilder {
                 skip_negotiation: false,
                 access_token: None,
                 headers: Vec::new(),
+                root_certificates: Vec::new(),
                 keep_alive_interval: Duration::from_secs(15),
                 server_timeout: Duration::from_secs(30),
                 handshake_timeout: Duration::from_secs(15),
@@ -112,6 +116,24 @@ impl HubConnectionBuilder {
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.config.headers.push((name.into(), value.into()));
         self
+    }
+
+    /// Trusts the certificates of a PEM file (a private CA, or a server's self-signed
+    /// certificate) for `https` and `wss`, besides the public roots (Mozilla's, built in).
+    ///
+    /// Fails when `pem` holds no certificate or one that cannot be read.
+    pub fn add_root_certificate_pem(mut self, pem: &[u8]) -> Result<Self, ClientError> {
+        use rustls::pki_types::pem::PemObject;
+        let certificates = rustls::pki_types::CertificateDer::pem_slice_iter(pem)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| ClientError::Transport(format!("invalid root certificate: {e}")))?;
+        if certificates.is_empty() {
+            return Err(ClientError::Transport(
+                "invalid root certificate: no certificate in the PEM text".to_owned(),
+            ));
+        }
+        self.config.root_certificates.extend(certificates);
+        Ok(self)
     }
 
     /// Send a Ping when nothing was sent for this long (15 s).

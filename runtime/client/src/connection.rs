@@ -139,7 +139,7 @@ impl fmt::Debug for HubConnection {
 
 impl HubConnection {
     pub(crate) fn new(config: Config) -> Self {
-        let http = reqwest::Client::builder().no_proxy().build().ok();
+        let http = transport::http_client(&config);
         let engine = Engine::new(config.protocol);
         HubConnection {
             owner: Arc::new(Owner {

@@ -126,6 +126,34 @@ pub(crate) fn websocket_url(url: &Url, connection_token: Option<&str>) -> Url {
     u
 }
 
+/// The TLS settings of `https` and `wss`: the public roots and the configured certificates.
+fn tls_config(config: &Config) -> Result<rustls::ClientConfig, String> {
+    let mut roots =
+        rustls::RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+    for certificate in &config.root_certificates {
+        roots
+            .add(certificate.clone())
+            .map_err(|e| format!("invalid root certificate: {e}"))?;
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+/// The HTTP client for negotiate, with the connection's TLS settings; `None` if it cannot
+/// be made (the connection then fails to start, saying so).
+pub(crate) fn http_client(config: &Config) -> Option<reqwest::Client> {
+    let tls = tls_config(config).ok()?;
+    reqwest::Client::builder()
+        .no_proxy()
+        .use_preconfigured_tls(tls)
+        .build()
+        .ok()
+}
+
 async fn negotiate(
     http: &reqwest::Client,
     url: &Url,
@@ -244,11 +272,14 @@ async fn open_websocket(
             .map_err(|e| ClientError::Transport(format!("invalid access token: {e}")))?;
         headers.insert(header::AUTHORIZATION, value);
     }
-    let (ws, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .map_err(|e| {
-            ClientError::Transport(format!("WebSocket failed to connect: {}", error_chain(&e)))
-        })?;
+    let tls = tls_config(config).map_err(ClientError::Transport)?;
+    let connector = tokio_tungstenite::Connector::Rustls(Arc::new(tls));
+    let (ws, _) =
+        tokio_tungstenite::connect_async_tls_with_config(request, None, false, Some(connector))
+            .await
+            .map_err(|e| {
+                ClientError::Transport(format!("WebSocket failed to connect: {}", error_chain(&e)))
+            })?;
     Ok(ws)
 }
 
