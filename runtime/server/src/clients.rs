@@ -38,6 +38,19 @@ impl Frame {
             Protocol::MessagePack => Frame::Binary(Bytes::from(bytes)),
         })
     }
+
+    /// The frame's bytes.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        match self {
+            Frame::Text(t) => t.as_bytes(),
+            Frame::Binary(b) => b,
+        }
+    }
+
+    /// The frame's size in bytes.
+    pub(crate) fn len(&self) -> usize {
+        self.as_bytes().len()
+    }
 }
 
 /// What a client answered to a client-result invocation.
@@ -219,7 +232,12 @@ fn invocation_frame(
         invocation_id: id.map(Into::into),
         target: method.into(),
         arguments: args.to_arguments(protocol)?,
-        stream_ids: None,
+        // ASP.NET Core writes the stream ids element of every MessagePack invocation (an
+        // empty array here), and some clients read it unconditionally; JSON leaves it out.
+        stream_ids: match protocol {
+            Protocol::MessagePack => Some(Vec::new()),
+            Protocol::Json => None,
+        },
     });
     Frame::encode(protocol, &msg)
 }
