@@ -9,7 +9,7 @@
 
 use std::process::ExitCode;
 
-use signalr_server::{HubServer, RouterExt};
+use signalr_server::{HubOptions, HubServer, RouterExt};
 
 fn listen_address() -> Result<String, String> {
     let mut args = std::env::args().skip(1);
@@ -66,7 +66,11 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let server = HubServer::new(signalr_examples::conformance::hub());
+    let options = HubOptions {
+        allow_stateful_reconnects: true,
+        ..HubOptions::default()
+    };
+    let server = HubServer::with_options(signalr_examples::conformance::hub(), options);
     let app = axum::Router::new().hub("/hubs/conformance", &server);
     match listener.local_addr() {
         Ok(addr) => println!("listening on http://{addr}"),

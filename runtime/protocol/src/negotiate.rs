@@ -220,6 +220,18 @@ mod tests {
     }
 
     #[test]
+    fn use_stateful_reconnect_only_when_set() {
+        let mut r = NegotiateResponse::accept(1, "id", "token", vec![]);
+        assert!(!r.to_json().contains("useStatefulReconnect"));
+        r.use_stateful_reconnect = true;
+        let json = r.to_json();
+        assert!(json.ends_with(r#""availableTransports":[],"useStatefulReconnect":true}"#));
+        assert!(NegotiateResponse::parse(json.as_bytes()).is_ok_and(|p| p.use_stateful_reconnect));
+        let plain = br#"{"negotiateVersion":1,"connectionId":"i","connectionToken":"t","availableTransports":[]}"#;
+        assert!(NegotiateResponse::parse(plain).is_ok_and(|p| !p.use_stateful_reconnect));
+    }
+
+    #[test]
     fn parses_like_a_client() {
         let body = br#"{"connectionToken":"t","connectionId":"c","negotiateVersion":1,"availableTransports":[{"transport":"WebSockets","transferFormats":["Text","Binary"]},{"transport":"WebTransport","transferFormats":["Binary"]}],"future":1}"#;
         let r = NegotiateResponse::parse(body).unwrap();

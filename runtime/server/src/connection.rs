@@ -2,6 +2,7 @@
 //! and dispatch of every hub message.
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,12 +17,13 @@ use signalr_protocol::{
     Close, Completion, CompletionResult, FrameReader, Headers, HubMessage, Payload, Protocol,
     ProtocolError, StreamItem, TransferFormat,
 };
-use tokio::sync::{Semaphore, mpsc};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::clients::{Clients, Connection, Frame, Groups, client_result};
 use crate::hub::{Call, Caller, HubError, HubMethod, MethodKind, RawUploadStream, Reply};
 use crate::server::ServerState;
+use crate::stateful;
 
 /// The Close error every fatal connection error sends unless detailed errors are on.
 const CLOSED_WITH_ERROR: &str = "Connection closed with an error.";
@@ -82,8 +84,12 @@ impl Transport {
     }
 }
 
-/// Reads the handshake; returns the chosen protocol and the bytes that followed it.
-async fn handshake(transport: &mut Transport, state: &ServerState) -> Option<(Protocol, Vec<u8>)> {
+/// Reads the handshake; returns the chosen protocol, the version the client asked for, and
+/// the bytes that followed it.
+async fn handshake(
+    transport: &mut Transport,
+    state: &ServerState,
+) -> Option<(Protocol, i64, Vec<u8>)> {
     let opts = &state.options;
     let mut buf = Vec::new();
     let format = transport.format;
@@ -98,7 +104,7 @@ async fn handshake(transport: &mut Transport, state: &ServerState) -> Option<(Pr
                 Ok(Some((req, used))) => {
                     let chosen =
                         handshake::select_protocol(&req, &opts.supported_protocols, format);
-                    return Ok((chosen, used));
+                    return Ok((chosen, used, req.version));
                 }
                 Ok(None) => continue,
                 Err(e) => {
@@ -115,8 +121,10 @@ async fn handshake(transport: &mut Transport, state: &ServerState) -> Option<(Pr
         Err(_) => Err(Some(handshake::HANDSHAKE_CANCELED.to_owned())),
     };
     let (error, result) = match outcome {
-        Ok((Ok(protocol), used)) => (None, Some((protocol, buf[used..].to_vec()))),
-        Ok((Err(text), _)) => (Some(text), None),
+        Ok((Ok(protocol), used, version)) => {
+            (None, Some((protocol, version, buf[used..].to_vec())))
+        }
+        Ok((Err(text), _, _)) => (Some(text), None),
         Err(Some(text)) => (Some(text), None),
         Err(None) => return None,
     };
@@ -142,21 +150,27 @@ async fn handshake(transport: &mut Transport, state: &ServerState) -> Option<(Pr
     result
 }
 
-/// Runs one connection to its end over `transport`; `abort` ends it from outside.
+/// Runs one connection to its end over `transport`; `abort` ends it from outside. With
+/// `next`, the connection was negotiated with stateful reconnect: if the client's handshake
+/// asks for version 2, later transports of the connection arrive there.
 pub(crate) async fn run(
     mut transport: Transport,
     state: Arc<ServerState>,
     id: Arc<str>,
     user: Option<Arc<str>>,
     abort: CancellationToken,
+    next: Option<mpsc::Receiver<Transport>>,
 ) {
     let handshake = tokio::select! {
         h = handshake(&mut transport, &state) => h,
         () = abort.cancelled() => None,
     };
-    let Some((protocol, leftover)) = handshake else {
+    let Some((protocol, version, leftover)) = handshake else {
         return;
     };
+    // A version 1 client cannot reconnect statefully; dropping `next` refuses a second
+    // WebSocket for the connection, as without the feature.
+    let next = next.filter(|_| version >= 2);
     let opts = state.options.clone();
     let (tx, rx) = mpsc::channel(opts.max_queued_messages);
     let conn = Arc::new(Connection::new(
@@ -186,14 +200,46 @@ pub(crate) async fn run(
         ..
     } = transport;
     let close_frame: Arc<Mutex<Option<Frame>>> = Arc::new(Mutex::new(None));
-    let writer = tokio::spawn(write_loop(
-        outgoing,
-        rx,
-        abort.clone(),
-        keep_alive.then_some(opts.keep_alive_interval),
-        protocol,
-        close_frame.clone(),
-    ));
+    let keep_alive = keep_alive.then_some(opts.keep_alive_interval);
+    let (writer, reconnect) = match next {
+        None => (
+            tokio::spawn(write_loop(
+                outgoing,
+                rx,
+                abort.clone(),
+                keep_alive,
+                protocol,
+                close_frame.clone(),
+            )),
+            None,
+        ),
+        Some(next) => {
+            let shared = Arc::new(stateful::Shared::new(opts.stateful_reconnect_buffer_size));
+            let (sinks_tx, sinks_rx) = mpsc::channel(1);
+            let (lost_tx, lost_rx) = watch::channel(u64::MAX);
+            let writer = tokio::spawn(stateful::write_loop(
+                outgoing,
+                rx,
+                sinks_rx,
+                lost_tx,
+                abort.clone(),
+                keep_alive,
+                protocol,
+                close_frame.clone(),
+                shared.clone(),
+            ));
+            let reconnect = Reconnect {
+                shared,
+                next,
+                sinks: sinks_tx,
+                lost: lost_rx,
+                generation: 0,
+                awaiting_sequence: false,
+                next_receiving: 1,
+            };
+            (writer, Some(reconnect))
+        }
+    };
     if let Some(hook) = &state.hub.on_connected {
         hook(caller.clone()).await;
     }
@@ -206,6 +252,7 @@ pub(crate) async fn run(
         active: Arc::default(),
         jobs: spawn_invocation_runner(opts.maximum_parallel_invocations_per_client, abort.clone()),
         pinged: false,
+        reconnect,
     };
     let end = reader.read_loop(incoming, leftover).await;
     if let Some(error) = end {
@@ -308,7 +355,50 @@ async fn sleep_or_never(d: Option<Duration>) {
     }
 }
 
+/// The reader's side of stateful reconnect.
+struct Reconnect {
+    shared: Arc<stateful::Shared>,
+    /// Where the connection's next transports arrive.
+    next: mpsc::Receiver<Transport>,
+    /// Where the reader hands each new transport's outgoing half to the writer.
+    sinks: mpsc::Sender<stateful::NextSink>,
+    /// The number of the transport whose sends failed, from the writer.
+    lost: watch::Receiver<u64>,
+    /// The number of the current transport.
+    generation: u64,
+    /// After a new transport, incoming messages are dropped until the client's Sequence.
+    awaiting_sequence: bool,
+    /// The sequence id of the next trackable message received.
+    next_receiving: u64,
+}
+
+/// Ends when the writer reports transport `generation` lost.
+async fn lost(lost: &mut watch::Receiver<u64>, generation: u64) {
+    if lost.wait_for(|g| *g == generation).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+impl Reconnect {
+    /// Counts a trackable message; `false` if it must be dropped (before the client's
+    /// Sequence, or already processed before the reconnect).
+    fn admit(&mut self) -> bool {
+        if self.awaiting_sequence {
+            return false;
+        }
+        let id = self.next_receiving;
+        self.next_receiving += 1;
+        let received = self.shared.received.load(Ordering::Acquire);
+        if id <= received {
+            return false;
+        }
+        self.shared.received.store(id, Ordering::Release);
+        true
+    }
+}
+
 struct Reader {
+    reconnect: Option<Reconnect>,
     state: Arc<ServerState>,
     conn: Arc<Connection>,
     caller: Caller,
@@ -322,7 +412,7 @@ impl Reader {
     /// Reads until the connection ends; `Some(error)` if it ends because of bad input.
     async fn read_loop(
         &mut self,
-        mut stream: BoxStream<'static, Bytes>,
+        stream: BoxStream<'static, Bytes>,
         leftover: Vec<u8>,
     ) -> Option<String> {
         let protocol = self.caller.protocol;
@@ -331,6 +421,7 @@ impl Reader {
         let timeout = self.state.options.client_timeout_interval;
         let abort = self.conn.abort.clone();
         let mut pending = leftover;
+        let mut stream = stream;
         loop {
             if !pending.is_empty() {
                 let mut messages = Vec::new();
@@ -353,31 +444,114 @@ impl Reader {
                     return Some(e.to_string());
                 }
             }
+            let pinged = self.pinged;
+            let reconnect = &mut self.reconnect;
             let next = async {
-                if self.pinged {
+                if pinged {
                     tokio::time::timeout(timeout, stream.next()).await.ok()
                 } else {
                     Some(stream.next().await)
                 }
             };
-            let msg = tokio::select! {
-                m = next => m,
-                () = abort.cancelled() => return None,
-            };
-            match msg {
-                // Client timeout: no message since the interval began.
-                None => {
-                    tracing::debug!(connection = %self.conn.id, "client timeout");
-                    return None;
+            let replaced = async {
+                match reconnect.as_mut() {
+                    Some(r) => tokio::select! {
+                        t = r.next.recv() => t,
+                        () = lost(&mut r.lost, r.generation) => None,
+                    },
+                    None => std::future::pending().await,
                 }
-                Some(Some(chunk)) => pending.extend_from_slice(&chunk),
-                Some(None) => return None,
-            }
+            };
+            let event = tokio::select! {
+                m = next => Ok(m),
+                () = abort.cancelled() => return None,
+                // A new transport, or the writer found the current one gone.
+                t = replaced => Err(t),
+            };
+            let replacement = match event {
+                // The transport ended; a stateful-reconnect connection waits for the next.
+                Ok(Some(None)) if self.reconnect.is_some() => None,
+                Ok(msg) => {
+                    match msg {
+                        // Client timeout: no message since the interval began.
+                        None => {
+                            tracing::debug!(connection = %self.conn.id, "client timeout");
+                            return None;
+                        }
+                        Some(Some(chunk)) => pending.extend_from_slice(&chunk),
+                        Some(None) => return None,
+                    }
+                    continue;
+                }
+                Err(t) => t,
+            };
+            let transport = match replacement {
+                Some(t) => t,
+                None => self.wait_for_transport(&abort).await?,
+            };
+            stream = self.switch(transport).await?;
+            frames = FrameReader::new(protocol, self.state.options.maximum_receive_message_size);
+            pending.clear();
         }
+    }
+
+    /// Waits (the disconnect timeout at most) for the next transport of a stateful-reconnect
+    /// connection; `None` ends the connection.
+    async fn wait_for_transport(&mut self, abort: &CancellationToken) -> Option<Transport> {
+        let timeout = self.state.options.disconnect_timeout;
+        let r = self.reconnect.as_mut()?;
+        tracing::debug!(connection = %self.conn.id, "transport lost; waiting for a reconnect");
+        tokio::select! {
+            t = tokio::time::timeout(timeout, r.next.recv()) => match t {
+                Ok(Some(t)) => Some(t),
+                _ => {
+                    tracing::debug!(connection = %self.conn.id, "no reconnect in time");
+                    None
+                }
+            },
+            () = abort.cancelled() => None,
+        }
+    }
+
+    /// Starts using a new transport: its outgoing half goes to the writer (which resends
+    /// what is unacknowledged), its incoming half is returned.
+    async fn switch(&mut self, transport: Transport) -> Option<BoxStream<'static, Bytes>> {
+        let r = self.reconnect.as_mut()?;
+        r.generation += 1;
+        r.awaiting_sequence = true;
+        tracing::debug!(connection = %self.conn.id, "reconnected");
+        if r.sinks
+            .send((r.generation, transport.outgoing))
+            .await
+            .is_err()
+        {
+            return None;
+        }
+        Some(transport.incoming)
     }
 
     /// Handles one message; `false` ends the connection.
     async fn handle(&mut self, msg: HubMessage<'static>) -> bool {
+        if let Some(r) = self.reconnect.as_mut() {
+            match &msg {
+                HubMessage::Ack { sequence_id } => r.shared.ack(*sequence_id),
+                HubMessage::Sequence { sequence_id } => {
+                    let received = r.shared.received.load(Ordering::Acquire);
+                    if *sequence_id > received + 1 {
+                        tracing::debug!(connection = %self.conn.id, "Sequence ID greater than amount of messages we've received.");
+                        return false;
+                    }
+                    r.next_receiving = *sequence_id;
+                    r.awaiting_sequence = false;
+                }
+                HubMessage::Ping | HubMessage::Close(_) => {}
+                _ => {
+                    if !r.admit() {
+                        return true;
+                    }
+                }
+            }
+        }
         match msg {
             HubMessage::Invocation(inv) => {
                 let id = inv.invocation_id.map(|s| s.into_owned());

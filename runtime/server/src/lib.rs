@@ -19,12 +19,19 @@
 //! Events and long polling transports with the JSON and MessagePack hub protocols, with ASP.NET Core's defaults (15 s keep-alive,
 //! 30 s client timeout after the first Ping, 15 s handshake timeout, 32 KiB messages) and its
 //! error texts.
+//!
+//! With [`HubOptions::allow_stateful_reconnects`], WebSocket clients that negotiate stateful
+//! reconnect (ASP.NET Core 8's Ack and Sequence messages, handshake version 2) keep their
+//! connection across a dropped WebSocket: the server buffers what the client has not
+//! acknowledged, waits [`HubOptions::disconnect_timeout`] for a new WebSocket with the same
+//! connection token, and resends.
 
 mod clients;
 mod connection;
 mod hub;
 mod options;
 mod server;
+mod stateful;
 mod transports;
 
 pub use clients::{ClientProxy, Clients, Groups, SingleClientProxy};

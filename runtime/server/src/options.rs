@@ -35,8 +35,17 @@ pub struct HubOptions {
     pub transports: Vec<TransportType>,
     /// How long a long poll waits for messages before answering empty (90 s).
     pub long_polling_poll_timeout: Duration,
-    /// How long a long-polling connection stays open with no poll in progress (15 s).
+    /// How long a long-polling connection stays open with no poll in progress, and how long
+    /// a stateful-reconnect connection waits for its client to reconnect (15 s).
     pub disconnect_timeout: Duration,
+    /// Whether clients may use stateful reconnect (off, as ASP.NET Core's
+    /// `AllowStatefulReconnects`): a WebSocket connection negotiated with
+    /// `useStatefulReconnect=true` and a version 2 handshake then survives a dropped
+    /// WebSocket, its messages tracked with Ack and Sequence.
+    pub allow_stateful_reconnects: bool,
+    /// The bytes of sent but unacknowledged messages kept for a stateful-reconnect
+    /// connection (100 000); when full, further sends wait for the client's Acks.
+    pub stateful_reconnect_buffer_size: usize,
 }
 
 impl Default for HubOptions {
@@ -59,6 +68,8 @@ impl Default for HubOptions {
             ],
             long_polling_poll_timeout: Duration::from_secs(90),
             disconnect_timeout: Duration::from_secs(15),
+            allow_stateful_reconnects: false,
+            stateful_reconnect_buffer_size: 100_000,
         }
     }
 }

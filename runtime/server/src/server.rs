@@ -15,6 +15,7 @@ use signalr_protocol::negotiate::{
     self, AvailableTransport, NegotiateResponse, TransferFormatName, TransportType,
 };
 use signalr_protocol::{HubMessage, Protocol};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use crate::clients::{Clients, Frame, Groups, Registry};
@@ -39,13 +40,16 @@ pub type Authenticate = Arc<
 pub(crate) struct PendingConnection {
     pub(crate) id: Arc<str>,
     pub(crate) user: Option<Arc<str>>,
+    /// Negotiated with stateful reconnect.
+    stateful: bool,
     at: Instant,
 }
 
 /// The transport a connection token is in use with.
 #[derive(Clone)]
 pub(crate) enum Active {
-    WebSocket,
+    /// With where a stateful-reconnect connection takes its next WebSocket.
+    WebSocket(Option<mpsc::Sender<connection::Transport>>),
     Http(Arc<HttpConnection>),
 }
 
@@ -214,6 +218,10 @@ async fn negotiate(
         Ok(version) => {
             let id = new_id();
             let token = new_id();
+            let stateful = state.options.allow_stateful_reconnects
+                && query
+                    .get("useStatefulReconnect")
+                    .is_some_and(|v| v.eq_ignore_ascii_case("true"));
             let key = if version > 0 {
                 token.clone()
             } else {
@@ -230,6 +238,7 @@ async fn negotiate(
                     PendingConnection {
                         id: id.clone().into(),
                         user,
+                        stateful,
                         at: now,
                     },
                 );
@@ -267,7 +276,9 @@ async fn negotiate(
                 })
             })
             .collect();
-            NegotiateResponse::accept(version, id, token, transports)
+            let mut response = NegotiateResponse::accept(version, id, token, transports);
+            response.use_stateful_reconnect = stateful;
+            response
         }
     };
     ([(header::CONTENT_TYPE, "application/json")], body.to_json()).into_response()
@@ -360,34 +371,41 @@ fn websocket(
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
     let token = query.get("id").cloned();
-    let (id, user) = match &token {
+    let (id, user, stateful) = match &token {
         Some(token) => {
             match state.active.lock().ok().and_then(|a| a.get(token).cloned()) {
-                Some(Active::WebSocket) => return StatusCode::CONFLICT.into_response(),
+                Some(Active::WebSocket(Some(next))) if !next.is_closed() => {
+                    return reconnect(
+                        ws.max_message_size(max_websocket_message(&state.options)),
+                        next,
+                    );
+                }
+                Some(Active::WebSocket(_)) => return StatusCode::CONFLICT.into_response(),
                 Some(Active::Http(_)) => return transports::cannot_change(),
                 None => {}
             }
             match state.pending.lock().ok().and_then(|mut p| p.remove(token)) {
-                Some(p) => (p.id, p.user),
+                Some(p) => (p.id, p.user, p.stateful),
                 None => return transports::not_found(),
             }
         }
         None => match user_of(&state, &headers, &query) {
-            Ok(user) => (Arc::from(new_id()), user),
+            Ok(user) => (Arc::from(new_id()), user, false),
             Err(status) => return status.into_response(),
         },
+    };
+    let (next_tx, next_rx) = if stateful {
+        let (tx, rx) = mpsc::channel(1);
+        (Some(tx), Some(rx))
+    } else {
+        (None, None)
     };
     if let Some(token) = &token
         && let Ok(mut active) = state.active.lock()
     {
-        active.insert(token.clone(), Active::WebSocket);
+        active.insert(token.clone(), Active::WebSocket(next_tx));
     }
-    // A WebSocket message may hold several hub messages; bound it so one frame cannot make
-    // the server buffer without limit (hub messages inside are limited separately).
-    let max_ws = state
-        .options
-        .maximum_receive_message_size
-        .map_or(64 << 20, |m| m.saturating_mul(4).max(1 << 20));
+    let max_ws = max_websocket_message(&state.options);
     let abort = state.shutdown.child_token();
     /// Frees the token when the WebSocket ends, or if the upgrade never completes.
     struct Release(Arc<ServerState>, Option<String>);
@@ -408,7 +426,26 @@ fn websocket(
                 id,
                 user,
                 abort,
+                next_rx,
             )
             .await;
         })
+}
+
+/// The largest WebSocket message accepted. A WebSocket message may hold several hub
+/// messages; bound it so one frame cannot make the server buffer without limit (hub
+/// messages inside are limited separately).
+fn max_websocket_message(options: &HubOptions) -> usize {
+    options
+        .maximum_receive_message_size
+        .map_or(64 << 20, |m| m.saturating_mul(4).max(1 << 20))
+}
+
+/// A new WebSocket for a stateful-reconnect connection whose previous one dropped: it is
+/// handed to the running connection, which resends what the client has not acknowledged.
+fn reconnect(ws: WebSocketUpgrade, next: mpsc::Sender<connection::Transport>) -> Response {
+    ws.on_upgrade(move |socket| async move {
+        // If the connection ended meanwhile, the socket is dropped and so closed.
+        let _ = next.send(connection::Transport::websocket(socket)).await;
+    })
 }

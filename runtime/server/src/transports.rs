@@ -155,6 +155,7 @@ fn start(
         pending.id,
         pending.user,
         abort,
+        None,
     ));
     if long_polling {
         tokio::spawn(watchdog(state.clone(), token.to_owned(), conn.clone()));
@@ -350,7 +351,7 @@ pub(crate) async fn send(
         .and_then(|a| a.get(token.as_str()).cloned())
     {
         Some(Active::Http(c)) => c,
-        Some(Active::WebSocket) => {
+        Some(Active::WebSocket(_)) => {
             return text(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "POST requests are not allowed for WebSocket connections.",
