@@ -1117,30 +1117,6 @@ fn content_prop(key: &str, ty: &str) -> Prop {
     }
 }
 
-/// The user types the hubs reach, in the order the files define them.
-fn reachable_types(contracts: &Contracts) -> Vec<&TypeDef> {
-    let mut seen: BTreeSet<&str> = BTreeSet::new();
-    let mut pending: Vec<&str> = contracts
-        .hubs
-        .iter()
-        .flat_map(|h| &h.shapes)
-        .flat_map(|s| s.params.iter().flatten().chain(s.output.iter()))
-        .flat_map(TypeRef::named)
-        .collect();
-    while let Some(n) = pending.pop() {
-        if seen.insert(n)
-            && let Some(def) = contracts.type_def(n)
-        {
-            pending.extend(def.referenced_names());
-        }
-    }
-    contracts
-        .types
-        .iter()
-        .filter(|t| seen.contains(t.name.as_str()))
-        .collect()
-}
-
 /// Names each newtype the hubs reach with the C# type that stands for it.
 fn newtype_notes(cx: &mut Cx<'_>, types: &[&TypeDef]) -> Vec<String> {
     let pairs: Vec<String> = types
@@ -1449,7 +1425,7 @@ pub fn generate(contracts: &Contracts, options: &Options) -> Result<String, Vec<
             )));
         }
     };
-    let reachable = reachable_types(contracts);
+    let reachable = contracts.reachable_types();
     let mut types = Vec::new();
     for def in &reachable {
         let location = contracts.type_location(&def.name);
@@ -1525,34 +1501,10 @@ pub fn generate(contracts: &Contracts, options: &Options) -> Result<String, Vec<
         receivers,
         uses,
     };
-    file.render().map(|text| tidy(&text)).map_err(|e| {
+    file.render().map(|text| crate::tidy(&text)).map_err(|e| {
         vec![SourceError::file(
             &contracts.root,
             format!("template error: {e}"),
         )]
     })
-}
-
-/// Trailing spaces off; at most one blank line in a row, none after an opening brace or
-/// before a closing one; one newline at the end.
-fn tidy(text: &str) -> String {
-    let mut lines: Vec<&str> = Vec::new();
-    let mut blank = false;
-    for line in text.lines() {
-        let line = line.trim_end();
-        if line.is_empty() {
-            blank = true;
-            continue;
-        }
-        let after_open = lines.last().is_none_or(|l| l.ends_with('{'));
-        let closing = line.trim_start().starts_with('}');
-        if blank && !after_open && !closing {
-            lines.push("");
-        }
-        blank = false;
-        lines.push(line);
-    }
-    let mut out = lines.join("\n");
-    out.push('\n');
-    out
 }

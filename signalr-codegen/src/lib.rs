@@ -117,6 +117,30 @@ impl Contracts {
         self.types.iter().find(|t| t.name == name)
     }
 
+    /// The user types the hubs reach, directly or through other types, in the order the
+    /// files define them.
+    pub fn reachable_types(&self) -> Vec<&TypeDef> {
+        let mut seen: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+        let mut pending: Vec<&str> = self
+            .hubs
+            .iter()
+            .flat_map(|h| &h.shapes)
+            .flat_map(|s| s.params.iter().flatten().chain(s.output.iter()))
+            .flat_map(TypeRef::named)
+            .collect();
+        while let Some(n) = pending.pop() {
+            if seen.insert(n)
+                && let Some(def) = self.type_def(n)
+            {
+                pending.extend(def.referenced_names());
+            }
+        }
+        self.types
+            .iter()
+            .filter(|t| seen.contains(t.name.as_str()))
+            .collect()
+    }
+
     /// Where the user type `name` is declared (the root file if unknown).
     pub fn type_location(&self, name: &str) -> Location {
         self.type_locations
@@ -148,6 +172,30 @@ pub fn write_if_changed(path: &Path, text: &str) -> std::io::Result<()> {
         return Ok(());
     }
     std::fs::write(path, text)
+}
+
+/// Trailing spaces off; at most one blank line in a row, none after an opening brace or
+/// before a closing one; one newline at the end.
+pub(crate) fn tidy(text: &str) -> String {
+    let mut lines: Vec<&str> = Vec::new();
+    let mut blank = false;
+    for line in text.lines() {
+        let line = line.trim_end();
+        if line.is_empty() {
+            blank = true;
+            continue;
+        }
+        let after_open = lines.last().is_none_or(|l| l.ends_with('{'));
+        let closing = line.trim_start().starts_with('}');
+        if blank && !after_open && !closing {
+            lines.push("");
+        }
+        blank = false;
+        lines.push(line);
+    }
+    let mut out = lines.join("\n");
+    out.push('\n');
+    out
 }
 
 fn shapes_of(types: &MethodTypes) -> Result<(Vec<Option<TypeRef>>, Option<TypeRef>), String> {

@@ -547,30 +547,6 @@ impl Cx<'_> {
     }
 }
 
-/// The user types the hubs reach, in the order the files define them.
-fn reachable_types(contracts: &Contracts) -> Vec<&TypeDef> {
-    let mut seen: BTreeSet<&str> = BTreeSet::new();
-    let mut pending: Vec<&str> = contracts
-        .hubs
-        .iter()
-        .flat_map(|h| &h.shapes)
-        .flat_map(|s| s.params.iter().flatten().chain(s.output.iter()))
-        .flat_map(TypeRef::named)
-        .collect();
-    while let Some(n) = pending.pop() {
-        if seen.insert(n)
-            && let Some(def) = contracts.type_def(n)
-        {
-            pending.extend(def.referenced_names());
-        }
-    }
-    contracts
-        .types
-        .iter()
-        .filter(|t| seen.contains(t.name.as_str()))
-        .collect()
-}
-
 // ---------------------------------------------------------------------------------------
 // Hubs
 // ---------------------------------------------------------------------------------------
@@ -795,7 +771,7 @@ pub fn generate(contracts: &Contracts, options: &Options) -> Result<String, Vec<
     };
     let mut errors = Vec::new();
     let mut types = Vec::new();
-    for def in reachable_types(contracts) {
+    for def in contracts.reachable_types() {
         let location = contracts.type_location(&def.name);
         if RESERVED_TYPES.contains(&def.name.as_str()) {
             errors.push(location.error(format!(
@@ -870,33 +846,10 @@ pub fn generate(contracts: &Contracts, options: &Options) -> Result<String, Vec<
         receivers,
         uses,
     };
-    file.render().map(|text| tidy(&text)).map_err(|e| {
+    file.render().map(|text| crate::tidy(&text)).map_err(|e| {
         vec![SourceError::file(
             &contracts.root,
             format!("template error: {e}"),
         )]
     })
-}
-
-/// Trailing spaces off, at most one blank line in a row, one newline at the end.
-fn tidy(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut blank = 0;
-    for line in text.lines() {
-        let line = line.trim_end();
-        if line.is_empty() {
-            blank += 1;
-            if blank > 1 || out.is_empty() {
-                continue;
-            }
-        } else {
-            blank = 0;
-        }
-        out.push_str(line);
-        out.push('\n');
-    }
-    while out.ends_with("\n\n") {
-        out.pop();
-    }
-    out
 }

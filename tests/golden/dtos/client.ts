@@ -113,7 +113,6 @@ export type Sample =
 
 /** A catalog of every payload shape. */
 export class CatalogProxy {
-
   /** A proxy over a connection (started or not) to the hub. */
   constructor(readonly connection: HubConnection) {
   }
