@@ -5,14 +5,12 @@
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use support::{golden, repo};
 
 use signalr_codegen::cs::{Options, generate};
 use signalr_contract::Side;
-
-fn repo(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)
-}
 
 fn options(namespace: &str) -> Options {
     Options {
@@ -23,31 +21,6 @@ fn options(namespace: &str) -> Options {
 fn cs_of(rel: &str, namespace: &str) -> String {
     let contracts = signalr_codegen::read(&repo(rel)).unwrap_or_else(|e| panic!("{e:?}"));
     generate(&contracts, &options(namespace)).unwrap_or_else(|e| panic!("{e:?}"))
-}
-
-/// Compares `text` with the golden file, or rewrites it under `UPDATE_GOLDEN=1`.
-fn golden(rel: &str, text: &str) {
-    let path = repo(rel);
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, text).unwrap();
-        return;
-    }
-    let on_disk = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{rel}: {e} (UPDATE_GOLDEN=1 writes it)"));
-    if on_disk != text {
-        let line = on_disk
-            .lines()
-            .zip(text.lines())
-            .position(|(a, b)| a != b)
-            .unwrap_or_else(|| on_disk.lines().count().min(text.lines().count()));
-        panic!(
-            "{rel} differs from the generator's output at line {} (UPDATE_GOLDEN=1 rewrites it):\n  golden:    {:?}\n  generated: {:?}",
-            line + 1,
-            on_disk.lines().nth(line),
-            text.lines().nth(line)
-        );
-    }
 }
 
 /// The generated files: (contract, namespace, golden file).
