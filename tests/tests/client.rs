@@ -309,6 +309,40 @@ async fn upload_streams() {
 }
 
 #[tokio::test]
+async fn a_client_answering_a_client_result_can_call_the_hub_meanwhile() {
+    // With one invocation slot per client (the default), AskClient waits for the client's
+    // answer; the answer handler itself calls Echo, which needs a slot. The waiting method
+    // gives its slot back, so neither waits for the other.
+    let served = start().await;
+    for protocol in Protocol::ALL {
+        let c = builder(&served.url(), protocol).build();
+        let inner = c.clone();
+        c.on_result("answer", move |(q,): (String,)| {
+            let inner = inner.clone();
+            async move {
+                let echoed: String = inner
+                    .invoke("Echo", (format!("echo of {q}"),))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok::<_, String>(echoed)
+            }
+        });
+        c.start().await.unwrap();
+        let answer = tokio::time::timeout(
+            Duration::from_secs(5),
+            c.invoke::<String>("AskClient", ("nested",)),
+        )
+        .await
+        .expect("AskClient waited for a slot its own answer needed");
+        assert_eq!(answer.unwrap(), "echo of nested");
+        // The connection still runs one invocation at a time afterwards, and works.
+        let sum: i32 = c.invoke("Add", (2, 3)).await.unwrap();
+        assert_eq!(sum, 5);
+        c.stop().await;
+    }
+}
+
+#[tokio::test]
 async fn client_results() {
     let served = start().await;
     for protocol in Protocol::ALL {

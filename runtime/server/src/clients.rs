@@ -444,11 +444,15 @@ impl SingleClientProxy {
             c.complete_result(&id, Err(HubError::new("Connection disconnected.")));
         }
         let timeout = self.registry.client_result_timeout;
-        let outcome = tokio::select! {
-            r = rx => r.unwrap_or_else(|_| Err(HubError::new("Connection disconnected."))),
-            () = tokio::time::sleep(timeout) => Err(HubError::new("Invocation canceled by the server.")),
-            () = cancel.cancelled() => Err(HubError::new("Invocation canceled by the server.")),
-        };
+        // The calling hub method's invocation slot is free while the client answers.
+        let outcome = crate::connection::without_slot(async {
+            tokio::select! {
+                r = rx => r.unwrap_or_else(|_| Err(HubError::new("Connection disconnected."))),
+                () = tokio::time::sleep(timeout) => Err(HubError::new("Invocation canceled by the server.")),
+                () = cancel.cancelled() => Err(HubError::new("Invocation canceled by the server.")),
+            }
+        })
+        .await;
         if let Ok(mut m) = c.pending_results.lock() {
             m.remove(&id);
         }

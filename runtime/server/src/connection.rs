@@ -281,7 +281,51 @@ pub(crate) async fn run(
     }
 }
 
-type Job = Box<dyn FnOnce(tokio::sync::OwnedSemaphorePermit) + Send>;
+type Job = Box<dyn FnOnce(Slot) + Send>;
+
+/// The invocation slot a running hub method holds. A method waiting for a client result
+/// gives its slot back meanwhile, so the client can call the hub while it answers (with one
+/// slot per client, the default, it could not otherwise).
+#[derive(Clone)]
+pub(crate) struct Slot {
+    semaphore: Arc<Semaphore>,
+    permit: Arc<std::sync::Mutex<Option<tokio::sync::OwnedSemaphorePermit>>>,
+}
+
+impl Slot {
+    /// Gives the slot back; whether it was held.
+    fn release(&self) -> bool {
+        self.permit
+            .lock()
+            .map(|mut p| p.take().is_some())
+            .unwrap_or(false)
+    }
+
+    /// Waits for a slot again (behind invocations that arrived meanwhile).
+    async fn reacquire(&self) {
+        if let Ok(p) = self.semaphore.clone().acquire_owned().await
+            && let Ok(mut held) = self.permit.lock()
+        {
+            *held = Some(p);
+        }
+    }
+}
+
+tokio::task_local! {
+    static SLOT: Slot;
+}
+
+/// Runs `f` without the calling hub method's invocation slot, if it holds one, and takes a
+/// slot again before returning.
+pub(crate) async fn without_slot<F: Future>(f: F) -> F::Output {
+    let slot = SLOT.try_with(Clone::clone).ok();
+    let released = slot.as_ref().is_some_and(Slot::release);
+    let output = f.await;
+    if released && let Some(slot) = slot {
+        slot.reacquire().await;
+    }
+    output
+}
 
 /// Starts the task that admits non-streaming invocations in arrival order, at most `n` at once.
 fn spawn_invocation_runner(n: usize, abort: CancellationToken) -> mpsc::Sender<Job> {
@@ -289,15 +333,20 @@ fn spawn_invocation_runner(n: usize, abort: CancellationToken) -> mpsc::Sender<J
     let permits = Arc::new(Semaphore::new(n.max(1)));
     tokio::spawn(async move {
         loop {
-            let permit = tokio::select! {
-                p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
-                () = abort.cancelled() => break,
-            };
+            // The job first: an idle runner holds no slot, so a method waiting for a client
+            // result can always take its slot back.
             let job = tokio::select! {
                 j = rx.recv() => match j { Some(j) => j, None => break },
                 () = abort.cancelled() => break,
             };
-            job(permit);
+            let permit = tokio::select! {
+                p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+                () = abort.cancelled() => break,
+            };
+            job(Slot {
+                semaphore: permits.clone(),
+                permit: Arc::new(std::sync::Mutex::new(Some(permit))),
+            });
         }
     });
     tx
@@ -712,8 +761,8 @@ impl Reader {
         if kind == MethodKind::Stream || run.method.upload_streams > 0 {
             tokio::spawn(run.execute(call, None));
         } else {
-            let job: Job = Box::new(move |permit| {
-                tokio::spawn(run.execute(call, Some(permit)));
+            let job: Job = Box::new(move |slot| {
+                tokio::spawn(run.execute(call, Some(slot)));
             });
             if self.jobs.send(job).await.is_err() {
                 tracing::debug!(connection = %self.conn.id, "invocation dropped: connection closing");
@@ -773,13 +822,18 @@ impl Invocation {
         }
     }
 
-    async fn execute(self, call: Call, permit: Option<tokio::sync::OwnedSemaphorePermit>) {
+    async fn execute(self, call: Call, slot: Option<Slot>) {
         let target = call.target.clone();
         let cancellation = call.cancellation.clone();
         let handler = self.method.handler.clone();
         // A panicking method must not take the connection down: run it as its own task.
-        let outcome = tokio::spawn(handler(call)).await;
-        drop(permit);
+        let outcome = match slot.clone() {
+            Some(slot) => tokio::spawn(SLOT.scope(slot, handler(call))).await,
+            None => tokio::spawn(handler(call)).await,
+        };
+        if let Some(slot) = slot {
+            slot.release();
+        }
         match outcome {
             Ok(Ok(Reply::Void)) => self.complete(CompletionResult::Void),
             Ok(Ok(Reply::Value(v))) => self.complete(CompletionResult::Value(v)),
