@@ -278,22 +278,20 @@ impl Cx<'_> {
             }
             TypeRef::Float { .. } => "number".into(),
             TypeRef::String | TypeRef::Uuid | TypeRef::DateTime => "string".into(),
-            TypeRef::Bytes => match self.protocol {
-                _ if !self.uses.bytes => {
-                    self.uses.bytes = true;
-                    return self.ty(t);
+            TypeRef::Bytes => {
+                self.uses.bytes = true;
+                match self.protocol {
+                    Protocol::Json => "string".into(),
+                    Protocol::MessagePack => "Uint8Array".into(),
                 }
-                Protocol::Json => "string".into(),
-                Protocol::MessagePack => "Uint8Array".into(),
-            },
-            TypeRef::SerdeBytes => match self.protocol {
-                _ if !self.uses.serde_bytes => {
-                    self.uses.serde_bytes = true;
-                    return self.ty(t);
+            }
+            TypeRef::SerdeBytes => {
+                self.uses.serde_bytes = true;
+                match self.protocol {
+                    Protocol::Json => "number[]".into(),
+                    Protocol::MessagePack => "Uint8Array".into(),
                 }
-                Protocol::Json => "number[]".into(),
-                Protocol::MessagePack => "Uint8Array".into(),
-            },
+            }
             TypeRef::Option(inner) => {
                 let inner = self.ty(inner)?;
                 if inner == "null" || inner.ends_with(" | null") {

@@ -379,8 +379,16 @@ async fn write_loop(
             return;
         }
     }
-    // Flush what is already queued (replies written just before the end), then the Close,
-    // all within a bounded time.
+    flush_and_close(sink, rx, &close_frame).await;
+}
+
+/// At a connection's end: sends what is already queued (replies written just before the
+/// end), then the Close, and closes the transport, all within a bounded time.
+pub(crate) async fn flush_and_close(
+    mut sink: Outgoing,
+    mut rx: mpsc::Receiver<Frame>,
+    close_frame: &Mutex<Option<Frame>>,
+) {
     let flush = async {
         while let Ok(frame) = rx.try_recv() {
             if sink.send(frame).await.is_err() {

@@ -315,10 +315,9 @@ async fn connect(
     if let Ok(ws) = ws {
         return websocket(state, headers, query, ws);
     }
-    let Some(token) = query.get("id").filter(|t| !t.is_empty()) else {
+    let Some((token, active)) = transports::lookup(&state, &query) else {
         return transports::id_required();
     };
-    let active = state.active.lock().ok().and_then(|a| a.get(token).cloned());
     match active {
         Some(Active::Http(conn)) if conn.kind == kind => {
             if kind == TransportType::LongPolling {

@@ -188,20 +188,9 @@ pub(crate) async fn write_loop(
             }
         }
     }
-    let Some((_, mut sink)) = sink else { return };
-    let flush = async {
-        while let Ok(frame) = rx.try_recv() {
-            if sink.send(frame).await.is_err() {
-                return;
-            }
-        }
-        let close = close_frame.lock().ok().and_then(|mut f| f.take());
-        if let Some(frame) = close {
-            let _ = sink.send(frame).await;
-        }
-        let _ = sink.close().await;
-    };
-    let _ = tokio::time::timeout(Duration::from_secs(5), flush).await;
+    if let Some((_, sink)) = sink {
+        crate::connection::flush_and_close(sink, rx, &close_frame).await;
+    }
 }
 
 async fn sleep_until(at: Option<Instant>) {

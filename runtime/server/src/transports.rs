@@ -59,6 +59,21 @@ pub(crate) fn not_found() -> Response {
     text(StatusCode::NOT_FOUND, "No Connection with that ID")
 }
 
+/// The connection token of a request (`?id=`) and the connection it names; `None` when
+/// the request has no token (answer it with [`id_required`]).
+pub(crate) fn lookup<'q>(
+    state: &ServerState,
+    query: &'q HashMap<String, String>,
+) -> Option<(&'q String, Option<Active>)> {
+    let token = query.get("id").filter(|t| !t.is_empty())?;
+    let active = state
+        .active
+        .lock()
+        .ok()
+        .and_then(|a| a.get(token.as_str()).cloned());
+    Some((token, active))
+}
+
 pub(crate) fn id_required() -> Response {
     text(StatusCode::BAD_REQUEST, "Connection ID required")
 }
@@ -341,15 +356,10 @@ pub(crate) async fn send(
     query: &HashMap<String, String>,
     body: Body,
 ) -> Response {
-    let Some(token) = query.get("id").filter(|t| !t.is_empty()) else {
+    let Some((_, active)) = lookup(state, query) else {
         return id_required();
     };
-    let conn = match state
-        .active
-        .lock()
-        .ok()
-        .and_then(|a| a.get(token.as_str()).cloned())
-    {
+    let conn = match active {
         Some(Active::Http(c)) => c,
         Some(Active::WebSocket(_)) => {
             return text(
@@ -381,15 +391,10 @@ pub(crate) async fn send(
 
 /// `DELETE {path}?id=TOKEN`: ends a long-polling connection.
 pub(crate) fn delete(state: &Arc<ServerState>, query: &HashMap<String, String>) -> Response {
-    let Some(token) = query.get("id").filter(|t| !t.is_empty()) else {
+    let Some((token, active)) = lookup(state, query) else {
         return id_required();
     };
-    let conn = match state
-        .active
-        .lock()
-        .ok()
-        .and_then(|a| a.get(token.as_str()).cloned())
-    {
+    let conn = match active {
         Some(Active::Http(c)) if c.kind == TransportType::LongPolling => c,
         Some(_) => {
             return text(
