@@ -80,10 +80,10 @@ async fn main() -> ExitCode {
         }
     }
     let handle = server.clone();
-    let served = axum::serve(listener, app)
+    let served = signalr_server::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
-            handle.shutdown();
+            handle.shutdown().await;
         })
         .await;
     match served {

@@ -289,7 +289,7 @@ async fn oversized_messages_close_the_connection() {
 #[tokio::test]
 async fn a_client_that_stops_reading_is_closed_and_others_carry_on() {
     let options = HubOptions {
-        max_queued_messages: 8,
+        maximum_outgoing_buffer_size: 128 * 1024,
         ..HubOptions::default()
     };
     let (addr, server) = start(options).await;
