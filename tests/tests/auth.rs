@@ -11,15 +11,12 @@ use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use signalr_examples::jwt::{Claims, JwtAuthenticator};
 use signalr_protocol::{CompletionResult, HubMessage, Protocol, decode_frames};
-use signalr_server::{
-    BuildError, Hub, HubServer, MethodKind, Requirement, RouterExt, policy_fn,
-};
+use signalr_server::{BuildError, Hub, HubServer, MethodKind, Requirement, RouterExt, policy_fn};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
-type Ws = tokio_tungstenite::WebSocketStream<
-    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
->;
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 const SECRET: &[u8] = b"the secret every test token is signed with";
 
@@ -157,7 +154,12 @@ fn with_auth(rb: reqwest::RequestBuilder, via: Via<'_>) -> reqwest::RequestBuild
 /// Negotiates; the status, and the connection token when accepted.
 async fn negotiate(addr: &str, via: Via<'_>) -> (StatusCode, Option<String>) {
     let http = reqwest::Client::new();
-    let rb = http.post(url(addr, "/hub/negotiate", &[("negotiateVersion", "1")], via));
+    let rb = http.post(url(
+        addr,
+        "/hub/negotiate",
+        &[("negotiateVersion", "1")],
+        via,
+    ));
     let resp = with_auth(rb, via).send().await.unwrap();
     let status = resp.status();
     if status == StatusCode::UNAUTHORIZED {
@@ -175,7 +177,10 @@ async fn negotiate(addr: &str, via: Via<'_>) -> (StatusCode, Option<String>) {
 async fn websocket(addr: &str, id: Option<&str>, via: Via<'_>) -> Result<Ws, u16> {
     let query: Vec<(&str, &str)> = id.map(|i| ("id", i)).into_iter().collect();
     let http_url = url(addr, "/hub", &query, via);
-    let mut request = http_url.replacen("http", "ws", 1).into_client_request().unwrap();
+    let mut request = http_url
+        .replacen("http", "ws", 1)
+        .into_client_request()
+        .unwrap();
     if let Via::Header(t) = via {
         request
             .headers_mut()
@@ -224,7 +229,9 @@ async fn next(ws: &mut Ws) -> Option<HubMessage<'static>> {
 }
 
 async fn send(ws: &mut Ws, json: &str) {
-    ws.send(Message::text(format!("{json}\u{1e}"))).await.unwrap();
+    ws.send(Message::text(format!("{json}\u{1e}")))
+        .await
+        .unwrap();
 }
 
 async fn call(ws: &mut Ws, id: &str, target: &str, args: &str) -> CompletionResult<'static> {
@@ -259,7 +266,10 @@ fn error(r: &CompletionResult<'_>) -> String {
 #[tokio::test]
 async fn negotiate_refuses_missing_invalid_and_expired_tokens() {
     let addr = serve(&server()).await;
-    assert_eq!(negotiate(&addr, Via::None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        negotiate(&addr, Via::None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(
         negotiate(&addr, Via::Header("not-a-jwt")).await.0,
         StatusCode::UNAUTHORIZED
@@ -273,8 +283,14 @@ async fn negotiate_refuses_missing_invalid_and_expired_tokens() {
         StatusCode::UNAUTHORIZED
     );
     // The header and the access_token query both work for negotiate.
-    assert_eq!(negotiate(&addr, Via::Header(&alice())).await.0, StatusCode::OK);
-    assert_eq!(negotiate(&addr, Via::Query(&alice())).await.0, StatusCode::OK);
+    assert_eq!(
+        negotiate(&addr, Via::Header(&alice())).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        negotiate(&addr, Via::Query(&alice())).await.0,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -291,18 +307,27 @@ async fn websockets_refuse_bad_tokens_with_and_without_negotiation() {
     // A negotiated token is no credential: the WebSocket request is authenticated too.
     let (_, token) = negotiate(&addr, Via::Header(&alice())).await;
     let token = token.unwrap();
-    assert_eq!(websocket(&addr, Some(&token), Via::None).await.err(), Some(401));
     assert_eq!(
-        websocket(&addr, Some(&token), Via::Header(&forged())).await.err(),
+        websocket(&addr, Some(&token), Via::None).await.err(),
+        Some(401)
+    );
+    assert_eq!(
+        websocket(&addr, Some(&token), Via::Header(&forged()))
+            .await
+            .err(),
         Some(401)
     );
     // Someone else's valid token does not take over the negotiated connection.
     assert_eq!(
-        websocket(&addr, Some(&token), Via::Query(&bob())).await.err(),
+        websocket(&addr, Some(&token), Via::Query(&bob()))
+            .await
+            .err(),
         Some(403)
     );
     // Alice, by query (as browsers do) and by header.
-    let mut ws = websocket(&addr, Some(&token), Via::Query(&alice())).await.unwrap();
+    let mut ws = websocket(&addr, Some(&token), Via::Query(&alice()))
+        .await
+        .unwrap();
     handshake(&mut ws).await;
     let who = value(&call(&mut ws, "1", "WhoAmI", "[]").await);
     assert_eq!(who, serde_json::json!(["alice", []]));
@@ -362,9 +387,15 @@ async fn server_sent_events_and_long_polling_authenticate_every_request() {
     let token = token.unwrap();
     let poll = |via: Via<'_>| with_auth(http.get(url(&addr, "/hub", &[("id", &token)], via)), via);
     assert_eq!(poll(Via::None).send().await.unwrap().status(), 401);
-    assert_eq!(poll(Via::Header(&alice())).send().await.unwrap().status(), 200);
+    assert_eq!(
+        poll(Via::Header(&alice())).send().await.unwrap().status(),
+        200
+    );
     assert_eq!(poll(Via::None).send().await.unwrap().status(), 401);
-    assert_eq!(poll(Via::Header(&bob())).send().await.unwrap().status(), 403);
+    assert_eq!(
+        poll(Via::Header(&bob())).send().await.unwrap().status(),
+        403
+    );
     let post = |via: Via<'_>| {
         with_auth(
             http.post(url(&addr, "/hub", &[("id", &token)], via))
@@ -373,14 +404,29 @@ async fn server_sent_events_and_long_polling_authenticate_every_request() {
         )
     };
     assert_eq!(post(Via::None).send().await.unwrap().status(), 401);
-    assert_eq!(post(Via::Header(&forged())).send().await.unwrap().status(), 401);
-    assert_eq!(post(Via::Header(&bob())).send().await.unwrap().status(), 403);
-    assert_eq!(post(Via::Header(&alice())).send().await.unwrap().status(), 200);
+    assert_eq!(
+        post(Via::Header(&forged())).send().await.unwrap().status(),
+        401
+    );
+    assert_eq!(
+        post(Via::Header(&bob())).send().await.unwrap().status(),
+        403
+    );
+    assert_eq!(
+        post(Via::Header(&alice())).send().await.unwrap().status(),
+        200
+    );
     let delete =
         |via: Via<'_>| with_auth(http.delete(url(&addr, "/hub", &[("id", &token)], via)), via);
     assert_eq!(delete(Via::None).send().await.unwrap().status(), 401);
-    assert_eq!(delete(Via::Header(&bob())).send().await.unwrap().status(), 403);
-    assert_eq!(delete(Via::Header(&alice())).send().await.unwrap().status(), 202);
+    assert_eq!(
+        delete(Via::Header(&bob())).send().await.unwrap().status(),
+        403
+    );
+    assert_eq!(
+        delete(Via::Header(&alice())).send().await.unwrap().status(),
+        202
+    );
 }
 
 #[tokio::test]
@@ -397,10 +443,16 @@ async fn methods_refuse_users_without_the_role_or_policy_with_the_aspnet_text() 
         error(&call(&mut a, "2", "adminonly", "[1,2,3]").await),
         "Failed to invoke 'adminonly' because user is unauthorized"
     );
-    assert_eq!(value(&call(&mut a, "3", "AdultsOnly", "[]").await), "cheers");
+    assert_eq!(
+        value(&call(&mut a, "3", "AdultsOnly", "[]").await),
+        "cheers"
+    );
     let mut root = websocket(&addr, None, Via::Header(&admin())).await.unwrap();
     handshake(&mut root).await;
-    assert_eq!(value(&call(&mut root, "1", "AdminOnly", "[]").await), "welcome");
+    assert_eq!(
+        value(&call(&mut root, "1", "AdminOnly", "[]").await),
+        "welcome"
+    );
     // root has no age claim: the policy refuses.
     assert_eq!(
         error(&call(&mut root, "2", "AdultsOnly", "[]").await),
@@ -426,10 +478,22 @@ async fn a_hub_role_requirement_refuses_others_with_403() {
         });
     let server = HubServer::builder(hub).authenticate(jwt()).build().unwrap();
     let addr = serve(&server).await;
-    assert_eq!(negotiate(&addr, Via::None).await.0, StatusCode::UNAUTHORIZED);
-    assert_eq!(negotiate(&addr, Via::Header(&alice())).await.0, StatusCode::FORBIDDEN);
-    assert_eq!(websocket(&addr, None, Via::Header(&alice())).await.err(), Some(403));
-    assert_eq!(negotiate(&addr, Via::Header(&admin())).await.0, StatusCode::OK);
+    assert_eq!(
+        negotiate(&addr, Via::None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        negotiate(&addr, Via::Header(&alice())).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        websocket(&addr, None, Via::Header(&alice())).await.err(),
+        Some(403)
+    );
+    assert_eq!(
+        negotiate(&addr, Via::Header(&admin())).await.0,
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -438,7 +502,12 @@ async fn guessing_ids_reaches_no_other_users_connection_invocation_stream_or_res
     // Alice over long polling: her public connection id is not her connection token.
     let http = reqwest::Client::new();
     let resp = http
-        .post(url(&addr, "/hub/negotiate", &[("negotiateVersion", "1")], Via::None))
+        .post(url(
+            &addr,
+            "/hub/negotiate",
+            &[("negotiateVersion", "1")],
+            Via::None,
+        ))
         .header("authorization", format!("Bearer {}", alice()))
         .send()
         .await
@@ -528,7 +597,10 @@ async fn clones_share_the_authentication_configured_when_the_server_was_built() 
     let server = server();
     let clone = server.clone();
     let addr = serve(&clone).await;
-    assert_eq!(negotiate(&addr, Via::None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        negotiate(&addr, Via::None).await.0,
+        StatusCode::UNAUTHORIZED
+    );
     assert_eq!(websocket(&addr, None, Via::None).await.err(), Some(401));
     // A server built without an authenticator cannot serve a hub that requires users.
     assert_eq!(
@@ -545,7 +617,10 @@ async fn clones_share_the_authentication_configured_when_the_server_was_built() 
     // Without the builder, such a hub refuses everyone rather than no one.
     let open = HubServer::new(hub());
     let addr = serve(&open).await;
-    assert_eq!(negotiate(&addr, Via::Header(&alice())).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        negotiate(&addr, Via::Header(&alice())).await.0,
+        StatusCode::UNAUTHORIZED
+    );
 }
 
 #[tokio::test]
