@@ -4,3 +4,4 @@
 pub mod chat;
 pub mod conformance;
 pub mod jwt;
+pub mod signal;
