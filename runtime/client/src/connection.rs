@@ -473,7 +473,7 @@ impl Shared {
                     (error, allow_reconnect)
                 }
                 End::Failed(error) => {
-                    running.connected.close().await;
+                    running.connected.abort();
                     (Some(error), true)
                 }
                 // The transport is gone already.

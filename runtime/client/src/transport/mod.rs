@@ -110,6 +110,12 @@ impl Connected {
         }
     }
 
+    /// Drops the transport at once, without a close handshake: for a server that broke
+    /// the protocol (whatever it still sends is not read).
+    pub(crate) fn abort(self) {
+        drop(self);
+    }
+
     /// Whether the transport keeps itself alive (long polling): no Pings, no server timeout.
     pub(crate) fn inherent_keep_alive(&self) -> bool {
         self.transport == TransportType::LongPolling
