@@ -164,9 +164,9 @@ async fn a_handshake_that_is_never_answered_fails_start_within_its_timeout() {
         .route(
             "/ws",
             get(|ws: WebSocketUpgrade| async move {
-                ws.on_upgrade(|mut socket| async move {
-                    while let Some(Ok(_)) = socket.recv().await {}
-                })
+                ws.on_upgrade(
+                    |mut socket| async move { while let Some(Ok(_)) = socket.recv().await {} },
+                )
             }),
         )
         .route(
@@ -281,7 +281,9 @@ async fn a_json_message_that_never_ends_closes_the_connection() {
     assert!(
         matches!(
             error,
-            Some(ClientError::Protocol(ProtocolError::MessageTooLarge { limit: 65536 }))
+            Some(ClientError::Protocol(ProtocolError::MessageTooLarge {
+                limit: 65536
+            }))
         ),
         "{error:?}"
     );
@@ -311,7 +313,11 @@ async fn a_messagepack_length_prefix_of_a_gibibyte_closes_the_connection() {
     let stream_pending = c.stream::<i32>("Counter", (10, 0));
     let err = within("the pending invocation", pending).await.unwrap_err();
     assert!(matches!(err, ClientError::ConnectionClosed), "{err:?}");
-    let items: Vec<_> = within("the pending stream", futures_util::StreamExt::collect::<Vec<_>>(stream_pending)).await;
+    let items: Vec<_> = within(
+        "the pending stream",
+        futures_util::StreamExt::collect::<Vec<_>>(stream_pending),
+    )
+    .await;
     assert!(
         matches!(items.as_slice(), [Err(ClientError::ConnectionClosed)]),
         "{items:?}"
@@ -321,7 +327,9 @@ async fn a_messagepack_length_prefix_of_a_gibibyte_closes_the_connection() {
     assert!(
         matches!(
             error,
-            Some(ClientError::Protocol(ProtocolError::MessageTooLarge { limit: 1_048_576 }))
+            Some(ClientError::Protocol(ProtocolError::MessageTooLarge {
+                limit: 1_048_576
+            }))
         ),
         "{error:?}"
     );
@@ -410,7 +418,9 @@ async fn an_event_that_never_ends_closes_a_server_sent_events_connection() {
     assert!(
         matches!(
             error,
-            Some(ClientError::Protocol(ProtocolError::MessageTooLarge { limit: 65536 }))
+            Some(ClientError::Protocol(ProtocolError::MessageTooLarge {
+                limit: 65536
+            }))
         ),
         "{error:?}"
     );
