@@ -632,8 +632,17 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let cases = cases(&o);
+    if let Some(unknown) = o
+        .skip
+        .iter()
+        .find(|s| !cases.iter().any(|(name, _)| name == s))
+    {
+        eprintln!("--skip {unknown:?}: there is no case with that name");
+        return ExitCode::from(2);
+    }
     let (mut passed, mut failed) = (0, 0);
-    for (name, case) in cases(&o) {
+    for (name, case) in cases {
         if o.skip.iter().any(|s| s == name) {
             println!("skip {name}");
             continue;

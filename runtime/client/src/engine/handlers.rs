@@ -12,8 +12,10 @@ use signalr_protocol::{
 };
 use tokio::sync::mpsc;
 
-use super::Outgoing;
 use crate::error::NO_CLIENT_RESULT;
+
+/// Queues a framed reply for the transport.
+pub(super) type Reply = Arc<dyn Fn(Vec<u8>) + Send + Sync>;
 
 /// What a client method handler returns: a value for a client result (`Some`), nothing, or
 /// an error text sent back to the server.
@@ -81,7 +83,7 @@ impl Handlers {
 /// sends the Completion of those that carry an id.
 pub(super) async fn dispatch_loop(
     handlers: Arc<Handlers>,
-    outbox: mpsc::UnboundedSender<Outgoing>,
+    reply: Reply,
     protocol: Protocol,
     mut queue: mpsc::UnboundedReceiver<Invocation<'static>>,
 ) {
@@ -89,15 +91,15 @@ pub(super) async fn dispatch_loop(
     // a long-running handler must not hold back the next call (a cancellation, say).
     while let Some(inv) = queue.recv().await {
         let handlers = handlers.clone();
-        let outbox = outbox.clone();
-        tokio::spawn(async move { handle_invocation(&handlers, &outbox, protocol, inv).await });
+        let reply = reply.clone();
+        tokio::spawn(async move { handle_invocation(&handlers, &reply, protocol, inv).await });
     }
 }
 
 /// Runs the handlers of one server-to-client invocation and sends its completion, if any.
 async fn handle_invocation(
     handlers: &Handlers,
-    outbox: &mpsc::UnboundedSender<Outgoing>,
+    reply: &Reply,
     protocol: Protocol,
     inv: Invocation<'static>,
 ) {
@@ -128,10 +130,7 @@ async fn handle_invocation(
             }
         }
     };
-    let _ = outbox.send(Outgoing {
-        frame: frame.into(),
-        written: None,
-    });
+    reply(frame);
 }
 
 /// Calls every handler of the invocation's target; at most one may return a value.

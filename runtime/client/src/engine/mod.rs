@@ -291,9 +291,15 @@ impl Engine {
             dispatch: Mutex::new(Some(dispatch)),
             closed: CancellationToken::new(),
         });
+        let reply: handlers::Reply = Arc::new(move |frame: Vec<u8>| {
+            let _ = outbox.send(Outgoing {
+                frame: frame.into(),
+                written: None,
+            });
+        });
         tokio::spawn(handlers::dispatch_loop(
             self.handlers.clone(),
-            outbox,
+            reply,
             self.protocol,
             dispatch_rx,
         ));
