@@ -431,9 +431,11 @@ async fn an_event_that_never_ends_closes_a_server_sent_events_connection() {
 
 #[tokio::test]
 async fn a_long_poll_that_never_answers_closes_the_connection() {
-    // The first poll starts the connection, the second carries the handshake response,
-    // every later one hangs.
+    // The first poll starts the connection, the second carries the handshake response; the
+    // polls answer empty until the client has posted an invocation, then hang.
     let polls = Arc::new(AtomicUsize::new(0));
+    let invoked = Arc::new(AtomicBool::new(false));
+    let posted = invoked.clone();
     let app = axum::Router::new()
         .route(
             "/hub/negotiate",
@@ -443,15 +445,25 @@ async fn a_long_poll_that_never_answers_closes_the_connection() {
             "/hub",
             get(move || {
                 let n = polls.fetch_add(1, Ordering::SeqCst);
+                let invoked = invoked.clone();
                 async move {
                     match n {
                         0 => String::new(),
                         1 => "{}\u{1e}".to_owned(),
-                        _ => std::future::pending().await,
+                        _ if invoked.load(Ordering::SeqCst) => std::future::pending().await,
+                        _ => {
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            String::new()
+                        }
                     }
                 }
             })
-            .post(|| async { "" })
+            .post(move |body: Bytes| {
+                if body.windows(8).any(|w| w == b"\"type\":1") {
+                    posted.store(true, Ordering::SeqCst);
+                }
+                async { "" }
+            })
             .delete(|| async { "" }),
         );
     let addr = serve(app).await;
