@@ -63,7 +63,7 @@ pub(crate) struct Invocation {
 
 impl Invocation {
     /// Runs the invocation to its end. `slot` is the invocation slot it holds (non-streaming
-    /// invocations), given back as soon as the method has answered.
+    /// invocations), given back once the method's reply is queued.
     pub(crate) async fn run(self, slot: Option<Slot>) {
         let Invocation {
             ctx,
@@ -106,9 +106,6 @@ impl Invocation {
             }
             None => AssertUnwindSafe(running).catch_unwind().await,
         };
-        if let Some(slot) = &slot {
-            slot.release();
-        }
         let detailed = reply.detailed;
         match outcome {
             Ok(Ok(Reply::Void)) => reply.complete(CompletionResult::Void).await,
@@ -132,6 +129,11 @@ impl Invocation {
                 let text = error_text(&target, &e, detailed);
                 reply.complete(CompletionResult::Error(text.into())).await;
             }
+        }
+        // The slot is held until the reply is queued: a client that does not read its
+        // replies slows its own invocations down instead of piling them up.
+        if let Some(slot) = &slot {
+            slot.release();
         }
     }
 }
