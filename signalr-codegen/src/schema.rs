@@ -183,14 +183,13 @@ pub fn generate(contracts: &Contracts) -> Value {
             Side::Client => "serverToClient",
         };
         let mut methods = serde_json::Map::new();
-        for (m, shape) in contract.methods.iter().zip(&hub.shapes) {
-            let (params, output) = (&shape.params, &shape.output);
+        for m in &contract.methods {
+            let output = m.output.wire();
             let args: Vec<Value> = m
                 .params
                 .iter()
-                .zip(params)
-                .filter_map(|(p, t)| match p.kind {
-                    ParamKind::Value => Some(t.as_ref().map_or(json!(true), type_schema)),
+                .filter_map(|p| match p.kind {
+                    ParamKind::Value => Some(p.wire().map_or(json!(true), type_schema)),
                     ParamKind::Cancellation if contract.side == Side::Client => Some(json!({
                         "type": "object", "properties": {"Id": {"type": "string"}}, "required": ["Id"]
                     })),
@@ -200,9 +199,8 @@ pub fn generate(contracts: &Contracts) -> Value {
             let uploads: Vec<Value> = m
                 .params
                 .iter()
-                .zip(params)
-                .filter(|(p, _)| p.kind == ParamKind::Upload)
-                .map(|(_, t)| t.as_ref().map_or(json!(true), type_schema))
+                .filter(|p| p.kind == ParamKind::Upload)
+                .map(|p| p.wire().map_or(json!(true), type_schema))
                 .collect();
             let mut method = json!({
                 "x-signalr-wire-name": m.wire_name,
@@ -215,13 +213,16 @@ pub fn generate(contracts: &Contracts) -> Value {
                 // One entry per upload stream: the type of that stream's items.
                 method["properties"]["uploadItems"] = fixed_array(uploads);
             }
-            let out = output.as_ref().map_or(json!({"type": "null"}), type_schema);
+            let out = output.map_or(json!({"type": "null"}), type_schema);
             match m.output.kind {
                 OutputKind::Unit => {}
                 OutputKind::Value => method["properties"]["result"] = out,
                 OutputKind::Stream => method["properties"]["item"] = out,
             }
             describe(&mut method, &m.docs);
+            if let Some(authorize) = crate::authorize::extension(&m.authorize) {
+                method["x-authorize"] = authorize;
+            }
             methods.insert(m.wire_name.clone(), method);
         }
         let mut hub = json!({
@@ -231,6 +232,9 @@ pub fn generate(contracts: &Contracts) -> Value {
             "properties": methods,
         });
         describe(&mut hub, &contract.docs);
+        if let Some(authorize) = crate::authorize::extension(&contract.authorize) {
+            hub["x-authorize"] = authorize;
+        }
         hubs.insert(contract.name.clone(), hub);
     }
     json!({

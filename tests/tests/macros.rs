@@ -234,7 +234,7 @@ fn the_macro_and_the_contract_model_see_the_same_contract() {
     let file = syn::parse_file(source).unwrap();
     let parsed: Vec<_> = signalr_contract::contracts_in_file(&file)
         .into_iter()
-        .map(|c| c.unwrap_or_else(|e| panic!("{:?}", e.into_vec())).contract)
+        .map(|c| c.unwrap_or_else(|e| panic!("{:?}", e.into_vec())))
         .collect();
     let from_macro: Vec<signalr_contract::HubContract> =
         [ShapesProxy::CONTRACT, ShapesClientProxy::<()>::CONTRACT]

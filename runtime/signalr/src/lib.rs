@@ -29,8 +29,27 @@ pub use signalr_protocol as protocol;
 pub use signalr_protocol::Binary;
 pub use signalr_server as server;
 pub use signalr_server::{
-    Caller, CancellationToken, HubError, HubStream, UploadStream, hub_stream,
+    Caller, CancellationToken, HubError, HubStream, Requirement, UploadStream, hub_stream,
 };
+
+/// What every proxy `#[hub_contract]` generates has, whatever the contract's methods are
+/// named: the inherent `new`, `connection` and `CONTRACT` of a proxy give way to a hub
+/// method of the same name, these never do.
+pub trait HubProxy {
+    /// What the proxy calls through: a client
+    /// [`HubConnection`](client::HubConnection) for a server contract, the server's handle
+    /// on one client or a set of clients for a client contract.
+    type Target;
+
+    /// The contract as data (the same model `signalr-codegen` reads), as JSON.
+    const CONTRACT: &'static str;
+
+    /// A proxy over `target`.
+    fn from_target(target: Self::Target) -> Self;
+
+    /// What the proxy calls through.
+    fn target(&self) -> &Self::Target;
+}
 
 #[doc(hidden)]
 pub mod __private {
@@ -62,6 +81,38 @@ pub mod __private {
     pub trait WireType: Serialize + DeserializeOwned {}
 
     impl<T: Serialize + DeserializeOwned> WireType for T {}
+
+    /// Error types a fallible hub method may return.
+    #[diagnostic::on_unimplemented(
+        message = "the error type `{Self}` of a hub method must convert into `HubError`",
+        label = "return `Result<T, HubError>` here, or implement `From<{Self}> for HubError`",
+        note = "the caller receives the `HubError`'s message (`HubError::new(text)`)"
+    )]
+    pub trait IntoHubError {
+        /// The error as a `HubError`.
+        fn into_hub_error(self) -> HubError;
+    }
+
+    impl<E: Into<HubError>> IntoHubError for E {
+        fn into_hub_error(self) -> HubError {
+            self.into()
+        }
+    }
+
+    /// A hub method's error as a `HubError` (generated code spans it at the error type).
+    pub fn into_hub_error<E: IntoHubError>(error: E) -> HubError {
+        error.into_hub_error()
+    }
+
+    /// Types a hub stream can carry: items are produced on any task.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot be a stream item: hub streams run on any thread",
+        label = "the items of `HubStream<T>` must be `Send + 'static`",
+        note = "use an item type without `Rc`, `RefCell` references, raw pointers or borrowed data"
+    )]
+    pub trait StreamItem: Send + 'static {}
+
+    impl<T: Send + 'static> StreamItem for T {}
 
     /// Arguments encoded by a closure once the protocol is known. Generated code builds its
     /// arguments with [`push`], whose `WireType` bound gives a readable error for a type
@@ -322,7 +373,7 @@ pub mod __private {
         std::pin::Pin<Box<dyn Stream<Item = Result<T, ClientError>> + Send + 'static>>;
 
     /// A server method's stream of values, encoded in the caller's protocol.
-    pub fn stream_reply<T: WireType + Send + 'static>(
+    pub fn stream_reply<T: WireType + StreamItem>(
         protocol: Protocol,
         items: HubStream<T>,
     ) -> Reply {
