@@ -246,6 +246,8 @@ fn the_macro_and_the_contract_model_see_the_same_contract() {
     assert_eq!(from_macro[0].methods[8].wire_name, "Shapes|Renamed");
 }
 
+/// Cancelling a stream proxy's token reaches the server at once: its token fires while the
+/// caller still holds the stream, without polling it, and the stream then ends.
 #[tokio::test]
 async fn a_stream_call_ends_when_its_token_is_cancelled_and_the_server_sees_it() {
     use signalr_examples::conformance::ConformanceProxy;
@@ -258,15 +260,27 @@ async fn a_stream_call_ends_when_its_token_is_cancelled_and_the_server_sees_it()
     connection.start().await.unwrap();
     let hub = ConformanceProxy::new(connection.clone());
     let token = CancellationToken::new();
+    // 1000 items 20 ms apart: the stream runs for 20 s unless it is cancelled.
     let mut items = hub.counter(1000, 20, token.clone());
     assert_eq!(items.next().await.unwrap().unwrap(), 0);
     token.cancel();
+    // The stream is held, neither polled nor dropped: the server's token must fire anyway.
+    let mut seen = false;
+    for _ in 0..20 {
+        if hub.counter_cancelled().await.unwrap() {
+            seen = true;
+            break;
+        }
+    }
+    assert!(
+        seen,
+        "the server's token did not fire while the caller held the cancelled stream"
+    );
     assert!(
         items.next().await.is_none(),
         "the stream ends when its token fires"
     );
     drop(items);
-    assert!(hub.counter_cancelled().await.unwrap());
     connection.stop().await;
 }
 

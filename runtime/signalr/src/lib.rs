@@ -56,6 +56,9 @@ pub mod __private {
     //! What generated code uses. Not a stable API.
 
     use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::{Arc, Mutex, PoisonError};
+    use std::task::{Context, Poll};
 
     use serde::Serialize;
     use serde::de::DeserializeOwned;
@@ -356,21 +359,86 @@ pub mod __private {
         })
     }
 
-    /// A result stream that ends when `cancellation` fires; dropping it then sends
-    /// CancelInvocation, as dropping any result stream does.
+    /// A result stream that ends when `cancellation` fires. The cancellation reaches the
+    /// server at once (CancelInvocation, so the hub method's token fires), whether or not
+    /// the stream is polled or dropped: a task watches the token and drops the call.
     pub fn cancellable_stream<T: WireType + Send + 'static>(
         items: ClientHubStream<T>,
         cancellation: CancellationToken,
     ) -> CancellableStream<T> {
-        Box::pin(futures_util::StreamExt::take_until(
+        let items = Arc::new(Mutex::new(Some(items)));
+        let done = CancellationToken::new();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let (slot, token, stop) = (Arc::clone(&items), cancellation.clone(), done.clone());
+            runtime.spawn(async move {
+                tokio::select! {
+                    () = token.cancelled() => drop(take(&slot)),
+                    () = stop.cancelled() => {}
+                }
+            });
+        }
+        CancellableStream {
             items,
-            cancellation.cancelled_owned(),
-        ))
+            cancelled: Box::pin(cancellation.cancelled_owned()),
+            done,
+        }
     }
 
-    /// The proxy's result stream for a method that takes a `CancellationToken`.
-    pub type CancellableStream<T> =
-        std::pin::Pin<Box<dyn Stream<Item = Result<T, ClientError>> + Send + 'static>>;
+    /// Takes the call out of its slot (dropping it, outside the lock, sends
+    /// CancelInvocation if it has not ended).
+    fn take<T>(slot: &Mutex<Option<ClientHubStream<T>>>) -> Option<ClientHubStream<T>> {
+        slot.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+
+    /// The proxy's result stream for a method that takes a `CancellationToken`: the
+    /// items, until the server completes the stream or the token fires.
+    pub struct CancellableStream<T> {
+        items: Arc<Mutex<Option<ClientHubStream<T>>>>,
+        cancelled: Pin<Box<tokio_util::sync::WaitForCancellationFutureOwned>>,
+        /// Stops the watching task once the stream has ended or is dropped.
+        done: CancellationToken,
+    }
+
+    impl<T> std::fmt::Debug for CancellableStream<T> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("CancellableStream")
+                .field("cancelled", &self.done.is_cancelled())
+                .finish_non_exhaustive()
+        }
+    }
+
+    impl<T: WireType> Stream for CancellableStream<T> {
+        type Item = Result<T, ClientError>;
+
+        fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+            let this = self.get_mut();
+            if this.cancelled.as_mut().poll(cx).is_ready() {
+                drop(take(&this.items));
+                this.done.cancel();
+                return Poll::Ready(None);
+            }
+            let mut slot = this.items.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(items) = slot.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match Pin::new(items).poll_next(cx) {
+                Poll::Ready(None) => {
+                    let ended = slot.take();
+                    drop(slot);
+                    drop(ended);
+                    this.done.cancel();
+                    Poll::Ready(None)
+                }
+                other => other,
+            }
+        }
+    }
+
+    impl<T> Drop for CancellableStream<T> {
+        fn drop(&mut self) {
+            self.done.cancel();
+        }
+    }
 
     /// A server method's stream of values, encoded in the caller's protocol.
     pub fn stream_reply<T: WireType + StreamItem>(
