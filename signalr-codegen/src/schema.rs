@@ -20,8 +20,16 @@ fn int_schema(bits: u8, signed: bool) -> Value {
         (b, false) if b <= 32 => {
             json!({"type": "integer", "minimum": 0, "maximum": (1u64 << b) - 1})
         }
-        (_, false) => json!({"type": "integer", "minimum": 0}),
-        _ => json!({"type": "integer"}),
+        (64, true) => json!({"type": "integer", "minimum": i64::MIN, "maximum": i64::MAX}),
+        (64, false) => json!({"type": "integer", "minimum": 0, "maximum": u64::MAX}),
+        // Beyond 64 bits JSON numbers are doubles here: 2^127 and 2^128 are exact doubles,
+        // so exclusive bounds at them are exact.
+        (_, true) => json!({
+            "type": "integer",
+            "minimum": -(2f64.powi(127)),
+            "exclusiveMaximum": 2f64.powi(127),
+        }),
+        (_, false) => json!({"type": "integer", "minimum": 0, "exclusiveMaximum": 2f64.powi(128)}),
     }
 }
 
@@ -41,7 +49,13 @@ pub(crate) fn type_schema(t: &TypeRef) -> Value {
         TypeRef::Int { bits, signed } => int_schema(*bits, *signed),
         TypeRef::Float { .. } => json!({"type": "number"}),
         TypeRef::String => json!({"type": "string"}),
-        TypeRef::Bytes => json!({"type": "string", "contentEncoding": "base64"}),
+        // One Unicode scalar value (JSON Schema counts code points).
+        TypeRef::Char => json!({"type": "string", "minLength": 1, "maxLength": 1}),
+        TypeRef::Bytes => json!({
+            "type": "string",
+            "contentEncoding": "base64",
+            "contentMediaType": "application/octet-stream",
+        }),
         TypeRef::SerdeBytes => {
             json!({"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 255}})
         }
@@ -162,7 +176,14 @@ pub(crate) fn typedef_schema(def: &TypeDef) -> Value {
                     s
                 })
                 .collect();
-            json!({"oneOf": options})
+            // Variants written without a tag may overlap (an `i64` variant's values are
+            // also numbers): any of them may match, so `anyOf`. Tagged variants never
+            // overlap, so `oneOf` says more.
+            if matches!(repr, EnumRepr::Untagged) || variants.iter().any(|v| v.untagged) {
+                json!({"anyOf": options})
+            } else {
+                json!({"oneOf": options})
+            }
         }
     };
     describe(&mut schema, &def.docs);

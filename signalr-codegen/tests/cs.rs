@@ -24,7 +24,7 @@ fn cs_of(rel: &str, namespace: &str) -> String {
 }
 
 /// The generated files: (contract, namespace, golden file).
-const GENERATED: [(&str, &str, &str); 4] = [
+const GENERATED: [(&str, &str, &str); 5] = [
     (
         "examples/src/conformance.rs",
         "Conformance.Client",
@@ -44,6 +44,11 @@ const GENERATED: [(&str, &str, &str); 4] = [
         "tests/contracts/csharp_dtos.rs",
         "Catalog.Client",
         "tests/golden/csharp-dtos/Client.cs",
+    ),
+    (
+        "tests/contracts/hostile.rs",
+        "Hostile.Client",
+        "tests/golden/hostile/Client.cs",
     ),
 ];
 

@@ -99,7 +99,7 @@ fn serde_attributes_shape_the_types() {
         "  | { type: \"moved\"; from: Point; to: Point }\n",
         "  | ({ type: \"renamed\" } & Address);\n",
         "  | { kind: \"Pair\"; data: [number, number] }\n",
-        "export type Sample =\n  | number\n  | string[]\n  | null;\n",
+        "export type Sample =\n  /** Every integer is also a number: the schema must accept either variant. */\n  | number\n  | number\n  | string[]\n  | null;\n",
         // A renamed client interface: both names are listened to.
         "handlers.on([\"CatalogEvents|OnEvent\", \"OnEvent\"]",
     ] {

@@ -365,3 +365,124 @@ fn the_macro_and_the_generated_typescript_use_the_same_wire_names() {
     assert!(names.contains(&"Shapes|Renamed".to_owned()));
     assert!(!names.iter().any(|n| n == "Shapes|Other" || n == "Other"));
 }
+
+/// The hostile-names contract (`tests/contracts/hostile.rs`): it compiles with the macro,
+/// and every method answers through the Rust server, called by its wire name and, for the
+/// names generated code also uses, through the typed proxy.
+// The names are hostile on purpose: the lints about names do not apply.
+#[allow(non_camel_case_types, dead_code, missing_docs, unreachable_pub, clippy::all)]
+mod hostile {
+    use super::*;
+
+    include!("../contracts/hostile.rs");
+
+    async fn serve() -> String {
+        let server = HubServer::new(HostileDispatch::hub(HostileHub));
+        let app = axum::Router::new().hub("/hostile", &server);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{addr}/hostile")
+    }
+
+    #[tokio::test]
+    async fn every_hostile_name_round_trips_in_both_protocols() {
+        use signalr::HubProxy;
+        let url = serve().await;
+        let contract: signalr_contract::HubContract =
+            serde_json::from_str(<HostileProxy as HubProxy>::CONTRACT).unwrap();
+        // Raw identifiers lose their `r#`: `r#type` is `Hostile|Type` on the wire.
+        let wire: Vec<&str> = contract
+            .methods
+            .iter()
+            .map(|m| m.wire_name.as_str())
+            .collect();
+        for name in [
+            "Hostile|Type",
+            "Hostile|Match",
+            "Hostile|Fn",
+            "Hostile|Await",
+        ] {
+            assert!(wire.contains(&name), "{name}");
+        }
+        for name in [
+            "Hostile|RType",
+            "Hostile|RMatch",
+            "Hostile|RFn",
+            "Hostile|RAwait",
+        ] {
+            assert!(!wire.contains(&name), "{name}");
+        }
+        // The contract model reads the file as the macro did.
+        let file = syn::parse_file(include_str!("../contracts/hostile.rs")).unwrap();
+        let parsed: Vec<signalr_contract::HubContract> = signalr_contract::contracts_in_file(&file)
+            .into_iter()
+            .map(|c| c.unwrap_or_else(|e| panic!("{:?}", e.into_vec())))
+            .collect();
+        let client: signalr_contract::HubContract =
+            serde_json::from_str(<HostileClientProxy<()> as HubProxy>::CONTRACT).unwrap();
+        assert_eq!(parsed, [contract.clone(), client]);
+        for protocol in Protocol::ALL {
+            let connection = HubConnectionBuilder::new(&url).protocol(protocol).build();
+            let receiver = HostileReceiver::default();
+            let subscriptions = HostileClientReceiver::register(&connection, receiver.clone());
+            connection.start().await.unwrap();
+            let mut keyword_methods = 0;
+            for m in &contract.methods {
+                let Some(param) = m.params.first().filter(|p| {
+                    m.params.len() == 1 && p.ty.as_ref().is_some_and(|t| t.rust == "String")
+                }) else {
+                    continue;
+                };
+                let answer: String = connection
+                    .invoke(&m.wire_name, (param.name.clone(),))
+                    .await
+                    .unwrap_or_else(|e| panic!("{}: {e}", m.wire_name));
+                assert_eq!(
+                    answer,
+                    format!("{}:{}", m.name, param.name),
+                    "{}",
+                    m.wire_name
+                );
+                keyword_methods += 1;
+            }
+            assert!(keyword_methods > 200, "{keyword_methods}");
+
+            // The typed proxy: methods named like its own helpers and like keywords.
+            // `from_target` is a hub method too: the trait is named to reach its own.
+            let hub = <HostileProxy as HubProxy>::from_target(connection.clone());
+            assert_eq!(hub.new("x".into()).await.unwrap(), "new:x");
+            assert_eq!(hub.connection("x".into()).await.unwrap(), "connection:x");
+            assert_eq!(hub.r#type("x".into()).await.unwrap(), "type:x");
+            assert_eq!(hub.__call("x".into()).await.unwrap(), "__call:x");
+            assert_eq!(hub.invoke("x".into()).await.unwrap(), "invoke:x");
+            let total = hub
+                .total(
+                    futures_util::stream::iter([1, 2, 3]),
+                    10,
+                    CancellationToken::new(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(total, 16);
+            let ticks: Vec<u32> = hub
+                .ticks(3, Mode::Class, CancellationToken::new())
+                .map(|t| t.unwrap().id)
+                .collect()
+                .await;
+            assert_eq!(ticks, [0, 1, 2]);
+            assert_eq!(
+                hub.call_back().await.unwrap(),
+                "cancellations+args true Record"
+            );
+            assert_eq!(
+                receiver.news.lock().unwrap().as_slice(),
+                ["receiver handlers"]
+            );
+            for s in subscriptions {
+                s.off();
+            }
+            connection.stop().await;
+        }
+    }
+}

@@ -280,9 +280,55 @@ pub(crate) fn param_name(rust: &str) -> String {
     }
 }
 
-/// Contextual keywords C# refuses as a type name, or reads otherwise there.
-const CONTEXTUAL: [&str; 9] = [
-    "dynamic", "file", "nint", "nuint", "record", "required", "scoped", "var", "_",
+/// Contextual keywords: C# refuses some as type names and reads others as keywords in some
+/// places (`await`, `async`, query clauses), so they are always written with `@`.
+const CONTEXTUAL: [&str; 46] = [
+    "_",
+    "add",
+    "alias",
+    "allows",
+    "and",
+    "args",
+    "ascending",
+    "async",
+    "await",
+    "by",
+    "descending",
+    "dynamic",
+    "equals",
+    "extension",
+    "field",
+    "file",
+    "from",
+    "get",
+    "global",
+    "group",
+    "init",
+    "into",
+    "join",
+    "let",
+    "managed",
+    "nameof",
+    "nint",
+    "not",
+    "notnull",
+    "nuint",
+    "on",
+    "or",
+    "orderby",
+    "partial",
+    "record",
+    "remove",
+    "required",
+    "scoped",
+    "select",
+    "set",
+    "unmanaged",
+    "value",
+    "var",
+    "when",
+    "where",
+    "yield",
 ];
 
 /// An identifier as written in C#: `@` before a keyword or a contextual keyword.

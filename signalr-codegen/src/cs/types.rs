@@ -186,7 +186,7 @@ impl<'a> Cx<'a> {
                 _ => return Err(format!("there is no C# integer of {bits} bits")),
             }),
             TypeRef::Float { bits } => CsType::value(if *bits == 32 { "float" } else { "double" }),
-            TypeRef::String => CsType::reference("string"),
+            TypeRef::String | TypeRef::Char => CsType::reference("string"),
             TypeRef::Bytes => CsType::reference("byte[]"),
             TypeRef::SerdeBytes => CsType::reference("IReadOnlyList<byte>"),
             TypeRef::Uuid => CsType::value("Guid"),
@@ -292,7 +292,7 @@ impl<'a> Cx<'a> {
                     TypeDefKind::Newtype(inner) => {
                         let inner = inner.clone();
                         let kind = match &inner {
-                            TypeRef::String => MapKey::String,
+                            TypeRef::String | TypeRef::Char => MapKey::String,
                             TypeRef::Uuid => MapKey::Uuid,
                             TypeRef::Int { .. } => MapKey::Integer,
                             _ => {

@@ -145,6 +145,28 @@ pub(crate) struct Receiver {
     pub(crate) markers: bool,
 }
 
+/// A member's name in an interface: `new` quoted, since a bare `new(...)` there declares a
+/// construct signature, not a method.
+fn signature_name(name: &str) -> String {
+    if name == "new" {
+        names::string_literal(name)
+    } else {
+        name.to_owned()
+    }
+}
+
+impl ProxyMethod {
+    fn signature_name(&self) -> String {
+        signature_name(&self.name)
+    }
+}
+
+impl ReceiverMethod {
+    fn signature_name(&self) -> String {
+        signature_name(&self.name)
+    }
+}
+
 pub(crate) struct ReceiverMethod {
     pub(crate) docs: String,
     pub(crate) name: String,

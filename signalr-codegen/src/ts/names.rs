@@ -37,7 +37,7 @@ pub(crate) const MODULE_RESERVED: [&str; 23] = [
 pub(crate) const MEMBER_RESERVED: [&str; 1] = ["constructor"];
 
 /// Words that cannot name a parameter in strict-mode TypeScript.
-pub(crate) const RESERVED_WORDS: [&str; 46] = [
+pub(crate) const RESERVED_WORDS: [&str; 48] = [
     "arguments",
     "await",
     "break",
@@ -83,7 +83,9 @@ pub(crate) const RESERVED_WORDS: [&str; 46] = [
     "typeof",
     "var",
     "void",
+    "while",
     "with",
+    "yield",
 ];
 
 /// A JSDoc block for `lines` at `indent` spaces, ending with a newline; empty when there

@@ -38,7 +38,7 @@ impl Cx<'_> {
                 "number".into()
             }
             TypeRef::Float { .. } => "number".into(),
-            TypeRef::String | TypeRef::Uuid | TypeRef::DateTime => "string".into(),
+            TypeRef::String | TypeRef::Char | TypeRef::Uuid | TypeRef::DateTime => "string".into(),
             TypeRef::Bytes => {
                 self.uses.bytes = true;
                 match self.protocol {

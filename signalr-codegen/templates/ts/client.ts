@@ -76,7 +76,7 @@ export class {{ p.name }} {
 /** The fire-and-forget calls of {@link {{ p.name }}}. */
 export interface {{ p.send_type }} {
 {%- for m in p.sends %}
-{{ m.docs }}  {{ m.name }}({{ m.params }}): {{ m.ret }};
+{{ m.docs }}  {{ m.signature_name() }}({{ m.params }}): {{ m.ret }};
 {%- endfor %}
 }
 {%- endif %}
@@ -86,7 +86,7 @@ export interface {{ p.send_type }} {
 {{ r.docs -}}
 export interface {{ r.name }} {
 {%- for m in r.methods %}
-{{ m.docs }}  {{ m.name }}({{ m.params }}): {{ m.ret }};
+{{ m.docs }}  {{ m.signature_name() }}({{ m.params }}): {{ m.ret }};
 {%- endfor %}
 }
 

@@ -106,6 +106,8 @@ export type Reply =
 
 /** Untagged: the content alone. */
 export type Sample =
+  /** Every integer is also a number: the schema must accept either variant. */
+  | number
   | number
   | string[]
   | null;

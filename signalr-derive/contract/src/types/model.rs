@@ -21,8 +21,10 @@ pub enum TypeRef {
         /// The width in bits.
         bits: u8,
     },
-    /// Text: `String`, `str`, `char`, `Cow<str>`.
+    /// Text: `String`, `str`, `Cow<str>`.
     String,
+    /// `char`: a string of exactly one Unicode scalar value.
+    Char,
     /// `signalr::Binary`: MessagePack `bin`, and base64 text in JSON (as .NET writes
     /// `byte[]`).
     Bytes,
@@ -267,6 +269,7 @@ impl TypeRef {
             | TypeRef::Int { .. }
             | TypeRef::Float { .. }
             | TypeRef::String
+            | TypeRef::Char
             | TypeRef::Bytes
             | TypeRef::SerdeBytes
             | TypeRef::Uuid
@@ -344,7 +347,7 @@ impl TypeDef {
 /// How a type becomes a JSON object key, if serde_json accepts it as one.
 pub(crate) fn key_kind(key: &TypeRef) -> Option<MapKey> {
     match key {
-        TypeRef::String => Some(MapKey::String),
+        TypeRef::String | TypeRef::Char => Some(MapKey::String),
         TypeRef::Int { .. } => Some(MapKey::Integer),
         TypeRef::Uuid => Some(MapKey::Uuid),
         TypeRef::Named(_) => Some(MapKey::Named),

@@ -228,7 +228,8 @@ pub(crate) fn resolve_path(
         },
         "f32" if from(STD) && plain => Some(TypeRef::Float { bits: 32 }),
         "f64" if from(STD) && plain => Some(TypeRef::Float { bits: 64 }),
-        "char" | "str" if from(STD) && plain => Some(TypeRef::String),
+        "char" if from(STD) && plain => Some(TypeRef::Char),
+        "str" if from(STD) && plain => Some(TypeRef::String),
         "String" if from(STD) && plain => Some(TypeRef::String),
         "Option" if from(STD) => Some(TypeRef::Option(Box::new(resolve(
             one(ty, &name, &args)?,
