@@ -29,27 +29,6 @@ fn listen_address() -> Result<String, String> {
     Ok(listen)
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let listen = match listen_address() {
@@ -80,10 +59,10 @@ async fn main() -> ExitCode {
         }
     }
     let handle = server.clone();
-    let served = axum::serve(listener, app)
+    let served = signalr_server::serve(listener, app)
         .with_graceful_shutdown(async move {
-            shutdown_signal().await;
-            handle.shutdown();
+            signalr_examples::signal::shutdown_signal().await;
+            handle.shutdown().await;
         })
         .await;
     match served {
