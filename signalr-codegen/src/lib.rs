@@ -2,9 +2,9 @@
 //! contract model in `signalr-contract`, the same one `#[hub_contract]` uses, so the
 //! generated code cannot disagree with the Rust side on a wire name or a payload shape.
 //!
-//! Three emitters share that model: [`ts`] (TypeScript for `@microsoft/signalr`), [`cs`]
-//! (C# for `Microsoft.AspNetCore.SignalR.Client`) and [`schema`] (JSON Schema, draft
-//! 2020-12). The `signalr-codegen` command line wraps them; as a library they serve
+//! Four emitters share that model: [`ts`] (TypeScript for `@microsoft/signalr`), [`cs`]
+//! (C# for `Microsoft.AspNetCore.SignalR.Client`), [`schema`] (JSON Schema, draft 2020-12)
+//! and [`asyncapi`] (AsyncAPI 3.0). The `signalr-codegen` command line wraps them; as a library they serve
 //! `build.rs`:
 //!
 //! ```no_run
@@ -21,6 +21,7 @@
 //! # Ok::<(), String>(())
 //! ```
 
+pub mod asyncapi;
 mod authorize;
 pub mod cs;
 mod names;

@@ -193,7 +193,7 @@ fn source(c: &Contract) -> String {
         ));
     }
     let param_type = |i: usize| -> String {
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             rust(&c.types[i / 2 % c.types.len()])
         } else {
             "String".to_owned()
@@ -404,9 +404,9 @@ fn check_typescript(ts: &str) {
         } else {
             ident(member)
         };
-        if member.starts_with("constructor(") {
+        if let Some(params) = member.strip_prefix("constructor(") {
             // The constructor: its parameter properties are members.
-            for p in member["constructor(".len()..].split(", ") {
+            for p in params.split(", ") {
                 if let Some(rest) = p
                     .strip_prefix("readonly ")
                     .or_else(|| p.strip_prefix("private readonly "))

@@ -21,6 +21,17 @@
 //! cancels (it is not sent as a value); a [`Caller`] parameter gives a server method its
 //! caller, the other clients and the groups.
 //!
+//! Authorization (checked by the server, ASP.NET Core's `[Authorize]`): `#[hub(authorize)]`,
+//! `#[hub(authorize(roles = "admin, ops"))]` (or `roles = ["admin", "ops"]`) and
+//! `#[hub(authorize(policy = "adults"))]` on the trait (every connection must satisfy it)
+//! and on methods (the caller must satisfy it) become [`Requirement`]s of the generated
+//! hub. Write `#[hub(...)]` below `#[hub_contract]`, which reads and removes it.
+//!
+//! Names: any name works, keywords included (`async fn r#type` is `Interface|Type` on the
+//! wire). The proxies' own `new`, `connection` and `CONTRACT` give way to hub methods of
+//! those names; [`HubProxy`] always reaches them. `#[hub_contract(crate = "path")]` names
+//! the facade for generated code when it is renamed or re-exported.
+//!
 //! The layers are re-exported: [`protocol`] (sans-io), [`server`] (axum), [`client`] (tokio).
 
 pub use signalr_client as client;

@@ -19,7 +19,7 @@
 //! decoder return; exact up to `Number.MAX_SAFE_INTEGER`). A construct TypeScript cannot
 //! describe honestly is an error naming the item.
 //!
-//! Names never collide ([`crate::names`]): a DTO named like a TypeScript keyword, a
+//! Names never collide: a DTO named like a TypeScript keyword, a
 //! predefined or global type the module uses, or a helper type (`HubStream`, `Upload`,
 //! `Registration`, `JsonValue`) is written with `_` appended (the helper yields to the
 //! DTO); a method named `constructor`, or like the proxy's `connection` and `send`, and a

@@ -226,7 +226,10 @@ fn authorize(meta: &ParseNestedMeta<'_>, cx: &Ctxt) -> syn::Result<Vec<Requireme
             let value: Expr = inner.value()?.parse()?;
             match roles(&value) {
                 Some(roles) if !roles.is_empty() => out.push(Requirement::AnyRole { roles }),
-                Some(_) => cx.error_spanned_by(&value, "name at least one role"),
+                Some(_) => cx.error_spanned_by(
+                    &value,
+                    "`roles` names no role: write `roles = \"admin\"` or `roles = [\"admin\", \"ops\"]`",
+                ),
                 None => cx.error_spanned_by(
                     &value,
                     "expected roles as a string or a list of strings: `roles = \"admin, ops\"` or `roles = [\"admin\", \"ops\"]`",

@@ -32,7 +32,7 @@ impl TypeError {
     }
 
     /// The item the problem is about: a type (`Order`), a field (`Order.lines`), a
-    /// variant (`Shape::Circle`), or for [`type_ref`] the type as written.
+    /// variant (`Shape::Circle`), or for [`type_ref`](super::type_ref) the type as written.
     pub fn item(&self) -> &str {
         &self.item
     }
