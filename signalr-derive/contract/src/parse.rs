@@ -389,17 +389,8 @@ pub fn parse_contract(args: &ContractArgs, item: &ItemTrait) -> Result<HubContra
     let cx = Ctxt::new();
     let contract = parse_contract_in(&cx, args, item);
     cx.check()?;
-    contract.ok_or_default()
-}
-
-trait OkOrDefault<T> {
-    fn ok_or_default(self) -> Result<T, Errors>;
-}
-
-impl<T> OkOrDefault<T> for Option<T> {
-    fn ok_or_default(self) -> Result<T, Errors> {
-        self.ok_or_else(Errors::default)
-    }
+    // Without errors, the contract was built.
+    contract.ok_or_else(Errors::default)
 }
 
 /// Every contract trait in a source file (traits carrying `#[hub_contract]`, in inline
@@ -418,7 +409,10 @@ fn collect(items: &[syn::Item], out: &mut Vec<Result<HubContract, Errors>>) {
                     let cx = Ctxt::new();
                     let args = ContractArgs::from_attribute(attr, &cx);
                     let contract = parse_contract_in(&cx, &args, t);
-                    out.push(cx.check().and_then(|()| contract.ok_or_default()));
+                    out.push(
+                        cx.check()
+                            .and_then(|()| contract.ok_or_else(Errors::default)),
+                    );
                 }
             }
             syn::Item::Mod(m) => {
