@@ -81,34 +81,34 @@ public interface IConformance
     Task<string> AskClientAsync(string question, CancellationToken cancellationToken = default);
 
     /// <summary>Adds the caller to <c>group</c>.</summary>
-    Task JoinGroupAsync(string group, CancellationToken cancellationToken = default);
+    Task JoinGroupAsync(string @group, CancellationToken cancellationToken = default);
 
     /// <summary>Adds the caller to <c>group</c>.</summary>
     /// <remarks>
     /// <para>Fire-and-forget: the task completes once the call is sent, without waiting for the
     /// hub method to run, and a failure of the hub method is not reported.</para>
     /// </remarks>
-    Task SendJoinGroupAsync(string group, CancellationToken cancellationToken = default);
+    Task SendJoinGroupAsync(string @group, CancellationToken cancellationToken = default);
 
     /// <summary>Removes the caller from <c>group</c>.</summary>
-    Task LeaveGroupAsync(string group, CancellationToken cancellationToken = default);
+    Task LeaveGroupAsync(string @group, CancellationToken cancellationToken = default);
 
     /// <summary>Removes the caller from <c>group</c>.</summary>
     /// <remarks>
     /// <para>Fire-and-forget: the task completes once the call is sent, without waiting for the
     /// hub method to run, and a failure of the hub method is not reported.</para>
     /// </remarks>
-    Task SendLeaveGroupAsync(string group, CancellationToken cancellationToken = default);
+    Task SendLeaveGroupAsync(string @group, CancellationToken cancellationToken = default);
 
     /// <summary>Calls <c>GroupMessage(group, text)</c> on every member of <c>group</c>.</summary>
-    Task SendToGroupAsync(string group, string text, CancellationToken cancellationToken = default);
+    Task SendToGroupAsync(string @group, string text, CancellationToken cancellationToken = default);
 
     /// <summary>Calls <c>GroupMessage(group, text)</c> on every member of <c>group</c>.</summary>
     /// <remarks>
     /// <para>Fire-and-forget: the task completes once the call is sent, without waiting for the
     /// hub method to run, and a failure of the hub method is not reported.</para>
     /// </remarks>
-    Task SendSendToGroupAsync(string group, string text, CancellationToken cancellationToken = default);
+    Task SendSendToGroupAsync(string @group, string text, CancellationToken cancellationToken = default);
 
     /// <summary>Calls <c>Broadcasted(text)</c> on every client.</summary>
     Task BroadcastAsync(string text, CancellationToken cancellationToken = default);
@@ -190,28 +190,28 @@ public sealed class ConformanceProxy : IConformance
         _connection.InvokeCoreAsync<string>("AskClient", new object?[] { question }, cancellationToken);
 
     /// <inheritdoc/>
-    public Task JoinGroupAsync(string group, CancellationToken cancellationToken = default) =>
-        _connection.InvokeCoreAsync("JoinGroup", new object?[] { group }, cancellationToken);
+    public Task JoinGroupAsync(string @group, CancellationToken cancellationToken = default) =>
+        _connection.InvokeCoreAsync("JoinGroup", new object?[] { @group }, cancellationToken);
 
     /// <inheritdoc/>
-    public Task SendJoinGroupAsync(string group, CancellationToken cancellationToken = default) =>
-        _connection.SendCoreAsync("JoinGroup", new object?[] { group }, cancellationToken);
+    public Task SendJoinGroupAsync(string @group, CancellationToken cancellationToken = default) =>
+        _connection.SendCoreAsync("JoinGroup", new object?[] { @group }, cancellationToken);
 
     /// <inheritdoc/>
-    public Task LeaveGroupAsync(string group, CancellationToken cancellationToken = default) =>
-        _connection.InvokeCoreAsync("LeaveGroup", new object?[] { group }, cancellationToken);
+    public Task LeaveGroupAsync(string @group, CancellationToken cancellationToken = default) =>
+        _connection.InvokeCoreAsync("LeaveGroup", new object?[] { @group }, cancellationToken);
 
     /// <inheritdoc/>
-    public Task SendLeaveGroupAsync(string group, CancellationToken cancellationToken = default) =>
-        _connection.SendCoreAsync("LeaveGroup", new object?[] { group }, cancellationToken);
+    public Task SendLeaveGroupAsync(string @group, CancellationToken cancellationToken = default) =>
+        _connection.SendCoreAsync("LeaveGroup", new object?[] { @group }, cancellationToken);
 
     /// <inheritdoc/>
-    public Task SendToGroupAsync(string group, string text, CancellationToken cancellationToken = default) =>
-        _connection.InvokeCoreAsync("SendToGroup", new object?[] { group, text }, cancellationToken);
+    public Task SendToGroupAsync(string @group, string text, CancellationToken cancellationToken = default) =>
+        _connection.InvokeCoreAsync("SendToGroup", new object?[] { @group, text }, cancellationToken);
 
     /// <inheritdoc/>
-    public Task SendSendToGroupAsync(string group, string text, CancellationToken cancellationToken = default) =>
-        _connection.SendCoreAsync("SendToGroup", new object?[] { group, text }, cancellationToken);
+    public Task SendSendToGroupAsync(string @group, string text, CancellationToken cancellationToken = default) =>
+        _connection.SendCoreAsync("SendToGroup", new object?[] { @group, text }, cancellationToken);
 
     /// <inheritdoc/>
     public Task BroadcastAsync(string text, CancellationToken cancellationToken = default) =>
@@ -237,7 +237,7 @@ public interface IConformanceClient
     Task NotifiedAsync(string text);
 
     /// <summary>After <c>SendToGroup</c>.</summary>
-    Task GroupMessageAsync(string group, string text);
+    Task GroupMessageAsync(string @group, string text);
 
     /// <summary>After <c>Broadcast</c>.</summary>
     Task BroadcastedAsync(string text);

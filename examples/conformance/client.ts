@@ -25,12 +25,12 @@ export class ConformanceProxy {
   /** A proxy over a connection (started or not) to the hub. */
   constructor(readonly connection: HubConnection) {
     this.send = {
-      fail: (message: string) => connection.send("Fail", message),
-      notify: (text: string) => connection.send("Notify", text),
-      joinGroup: (group: string) => connection.send("JoinGroup", group),
-      leaveGroup: (group: string) => connection.send("LeaveGroup", group),
-      sendToGroup: (group: string, text: string) => connection.send("SendToGroup", group, text),
-      broadcast: (text: string) => connection.send("Broadcast", text),
+      fail: (message: string) => this.connection.send("Fail", message),
+      notify: (text: string) => this.connection.send("Notify", text),
+      joinGroup: (group: string) => this.connection.send("JoinGroup", group),
+      leaveGroup: (group: string) => this.connection.send("LeaveGroup", group),
+      sendToGroup: (group: string, text: string) => this.connection.send("SendToGroup", group, text),
+      broadcast: (text: string) => this.connection.send("Broadcast", text),
     };
   }
 
@@ -62,10 +62,10 @@ export class ConformanceProxy {
   /**
    * Streams `0..count`, waiting `delay_ms` between items.
    *
-   * @param signal - Aborting it ends the stream and cancels it on the server.
+   * @param signal - Aborting it ends the stream at once and cancels it on the server.
    */
   counter(count: number, delayMs: number, signal?: AbortSignal): HubStream<number> {
-    return hubStream(() => this.connection.stream<number>("Counter", count, delayMs), signal);
+    return $hubStream(() => this.connection.stream<number>("Counter", count, delayMs), signal);
   }
 
   /** Whether the caller's last `Counter` stream was ended by the caller. */
@@ -75,7 +75,7 @@ export class ConformanceProxy {
 
   /** Sums an upload stream. */
   sum(numbers: Upload<number>): Promise<number> {
-    return this.connection.invoke<number>("Sum", upload(numbers));
+    return this.connection.invoke<number>("Sum", $upload(numbers));
   }
 
   /** Asks the caller `Answer(question)` and returns its answer. */
@@ -116,7 +116,7 @@ export class ConformanceProxy {
    * invocation.
    */
   sleep(ms: number, signal?: AbortSignal): Promise<number> {
-    return abortable(signal, () => this.connection.invoke<number>("Sleep", ms));
+    return $abortable(signal, () => this.connection.invoke<number>("Sleep", ms));
   }
 }
 
@@ -155,7 +155,7 @@ export const ConformanceClientReceiver = {
    * `start()` so no call is missed; `dispose()` on the result removes every handler.
    */
   register(connection: HubConnection, receiver: ConformanceClient): Registration {
-    const handlers = new Handlers(connection);
+    const handlers = new $Handlers(connection);
     handlers.on(["Notified"], (text: string) => receiver.notified(text));
     handlers.on(["GroupMessage"], (group: string, text: string) => receiver.groupMessage(group, text));
     handlers.on(["Broadcasted"], (text: string) => receiver.broadcasted(text));
@@ -172,7 +172,7 @@ export const ConformanceClientReceiver = {
  */
 export interface HubStream<T> extends IStreamResult<T>, AsyncIterable<T> {}
 
-function hubStream<T>(start: () => IStreamResult<T>, signal?: AbortSignal): HubStream<T> {
+function $hubStream<T>(start: () => IStreamResult<T>, signal?: AbortSignal): HubStream<T> {
   let result: IStreamResult<T> | undefined;
   const subscribe = (subscriber: IStreamSubscriber<T>): ISubscription<T> => {
     if (signal?.aborted) {
@@ -237,6 +237,10 @@ function hubStream<T>(start: () => IStreamResult<T>, signal?: AbortSignal): HubS
           notify();
         },
         error: (error: unknown) => {
+          if (signal?.aborted) {
+            // Aborting ends the stream at once: items not taken yet are dropped.
+            items.length = 0;
+          }
           failure ??= { error };
           ended = true;
           notify();
@@ -284,7 +288,7 @@ function hubStream<T>(start: () => IStreamResult<T>, signal?: AbortSignal): HubS
  */
 export type Upload<T> = AsyncIterable<T> | IStreamResult<T>;
 
-function upload<T>(source: Upload<T>): IStreamResult<T> {
+function $upload<T>(source: Upload<T>): IStreamResult<T> {
   if ("subscribe" in source) {
     return source;
   }
@@ -317,7 +321,7 @@ function upload<T>(source: Upload<T>): IStreamResult<T> {
   };
 }
 
-function abortable<T>(signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
+function $abortable<T>(signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
   if (!signal) {
     return call();
   }
@@ -345,7 +349,7 @@ export interface Registration {
   dispose(): void;
 }
 
-class Handlers implements Registration {
+class $Handlers implements Registration {
   private readonly entries: [string, (...args: any[]) => unknown][] = [];
 
   constructor(private readonly connection: HubConnection) {}

@@ -2,9 +2,9 @@
 //! contract model in `signalr-contract`, the same one `#[hub_contract]` uses, so the
 //! generated code cannot disagree with the Rust side on a wire name or a payload shape.
 //!
-//! Three emitters share that model: [`ts`] (TypeScript for `@microsoft/signalr`), [`cs`]
-//! (C# for `Microsoft.AspNetCore.SignalR.Client`) and [`schema`] (JSON Schema, draft
-//! 2020-12). The `signalr-codegen` command line wraps them; as a library they serve
+//! Four emitters share that model: [`ts`] (TypeScript for `@microsoft/signalr`), [`cs`]
+//! (C# for `Microsoft.AspNetCore.SignalR.Client`), [`schema`] (JSON Schema, draft 2020-12)
+//! and [`asyncapi`] (AsyncAPI 3.0). The `signalr-codegen` command line wraps them; as a library they serve
 //! `build.rs`:
 //!
 //! ```no_run
@@ -21,10 +21,14 @@
 //! # Ok::<(), String>(())
 //! ```
 
+pub mod asyncapi;
+mod authorize;
 pub mod cs;
+mod names;
 pub mod schema;
 pub mod source;
 pub mod ts;
+mod walk;
 
 /// The hub protocol a generated client speaks: it decides how bytes travel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -39,7 +43,7 @@ pub enum Protocol {
 use std::path::{Path, PathBuf};
 
 use signalr_contract::{
-    HubContract, MethodTypes, TypeDef, TypeRef, collect_types, contracts_in_file, type_ref,
+    HubContract, Method, Param, TypeDef, TypeRef, collect_types, contracts_in_file,
 };
 use source::SourceError;
 
@@ -56,27 +60,25 @@ pub struct Contracts {
     pub type_locations: Vec<(String, Location)>,
 }
 
-/// One hub contract with the wire shapes of its methods.
+/// One hub contract, and the file it is declared in.
 #[derive(Debug, Clone)]
 pub struct Hub {
-    /// The validated contract.
+    /// The validated contract (every parameter and result with its wire shape).
     pub contract: HubContract,
-    /// Per method, in the contract's order: the shapes of its parameters and output.
-    pub shapes: Vec<MethodShape>,
-    /// Where the trait is declared.
-    pub location: Location,
+    /// The file the trait is declared in.
+    pub file: PathBuf,
 }
 
-/// The wire shapes of one method.
-#[derive(Debug, Clone)]
-pub struct MethodShape {
-    /// Per parameter: the value type (the item type of an upload stream), `None` for
-    /// markers (`CancellationToken`, `Caller`).
-    pub params: Vec<Option<TypeRef>>,
-    /// The value or stream item type; `None` for unit.
-    pub output: Option<TypeRef>,
-    /// Where the method is declared.
-    pub location: Location,
+impl Hub {
+    /// Where the trait is declared.
+    pub fn location(&self) -> Location {
+        Location::of(&self.file, self.contract.span())
+    }
+
+    /// Where a method of the trait is declared.
+    pub fn method_location(&self, method: &Method) -> Location {
+        Location::of(&self.file, method.span())
+    }
 }
 
 /// A position in a source file.
@@ -124,8 +126,13 @@ impl Contracts {
         let mut pending: Vec<&str> = self
             .hubs
             .iter()
-            .flat_map(|h| &h.shapes)
-            .flat_map(|s| s.params.iter().flatten().chain(s.output.iter()))
+            .flat_map(|h| &h.contract.methods)
+            .flat_map(|m| {
+                m.params
+                    .iter()
+                    .filter_map(Param::wire)
+                    .chain(m.output.wire())
+            })
             .flat_map(TypeRef::named)
             .collect();
         while let Some(n) = pending.pop() {
@@ -198,17 +205,6 @@ pub(crate) fn tidy(text: &str) -> String {
     out
 }
 
-fn shapes_of(types: &MethodTypes) -> Result<(Vec<Option<TypeRef>>, Option<TypeRef>), String> {
-    let convert = |t: &syn::Type| type_ref(t, &[]).map_err(|e| e.to_string());
-    let params = types
-        .params
-        .iter()
-        .map(|t| t.as_ref().map(convert).transpose())
-        .collect::<Result<Vec<_>, _>>()?;
-    let output = types.output.as_ref().map(convert).transpose()?;
-    Ok((params, output))
-}
-
 /// The struct and enum names of a file with their positions, inline modules included.
 fn item_locations(file: &Path, items: &[syn::Item], out: &mut Vec<(String, Location)>) {
     for item in items {
@@ -259,51 +255,28 @@ pub fn read(path: &Path) -> Result<Contracts, Vec<SourceError>> {
     // Every user type a contract mentions must be defined in the files read.
     let known: Vec<&str> = types.iter().map(|t| t.name.as_str()).collect();
     let mut hubs = Vec::new();
-    for (path, parsed) in parsed_hubs {
-        let contract = parsed.contract;
-        let mut shapes = Vec::new();
-        for (m, t) in contract.methods.iter().zip(&parsed.types) {
-            let location = Location::of(path, t.sig.ident.span());
-            match shapes_of(t) {
-                Err(e) => {
-                    errors.push(location.error(format!("`{}::{}`: {e}", contract.name, m.name)))
-                }
-                Ok((params, output)) => {
-                    for name in params
-                        .iter()
-                        .flatten()
-                        .chain(output.iter())
-                        .flat_map(TypeRef::named)
-                    {
-                        if !known.contains(&name) {
-                            errors.push(location.error(format!(
-                                "`{}::{}` uses the type `{name}`, which is not defined in the contract file or its modules",
-                                contract.name, m.name
-                            )));
-                        }
-                    }
-                    shapes.push(MethodShape {
-                        params,
-                        output,
-                        location,
-                    });
+    for (path, contract) in parsed_hubs {
+        let hub = Hub {
+            contract,
+            file: path.to_owned(),
+        };
+        for m in &hub.contract.methods {
+            for name in m
+                .params
+                .iter()
+                .filter_map(Param::wire)
+                .chain(m.output.wire())
+                .flat_map(TypeRef::named)
+            {
+                if !known.contains(&name) {
+                    errors.push(hub.method_location(m).error(format!(
+                        "`{}::{}` uses the type `{name}`, which is not defined in the contract file or its modules",
+                        hub.contract.name, m.name
+                    )));
                 }
             }
         }
-        let location = parsed
-            .types
-            .first()
-            .map(|t| Location::of(path, t.sig.ident.span()))
-            .unwrap_or_else(|| Location {
-                file: path.to_owned(),
-                line: 1,
-                column: 1,
-            });
-        hubs.push(Hub {
-            contract,
-            shapes,
-            location,
-        });
+        hubs.push(hub);
     }
     if errors.is_empty() {
         Ok(Contracts {

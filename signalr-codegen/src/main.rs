@@ -19,6 +19,7 @@ use clap::{Parser, Subcommand};
         signalr-codegen ts src/contracts.rs --protocol messagepack -o web/hub.ts\n  \
         signalr-codegen cs src/contracts.rs --namespace Chat.Client -o Client.cs\n  \
         signalr-codegen schema src/contracts.rs -o contract.schema.json\n  \
+        signalr-codegen asyncapi src/contracts.rs -o contract.asyncapi.json\n  \
         signalr-codegen ts src/contracts.rs -o web/hub.ts --check   (CI: fails if stale)\n\n\
         Errors are printed as file:line:col: message, naming the item."
 )]
@@ -74,6 +75,15 @@ enum Command {
     /// JSON Schema (draft 2020-12): every DTO, and every hub method's wire name, direction,
     /// arguments and result or stream item, as the JSON protocol writes them.
     Schema(Common),
+    /// AsyncAPI 3.0 (JSON): a channel per hub method (its wire name), the operations the hub
+    /// receives (server methods) and sends (client methods), their messages' payloads.
+    Asyncapi {
+        #[command(flatten)]
+        common: Common,
+        /// The document's `info.version`.
+        #[arg(long, default_value = "1.0.0")]
+        api_version: String,
+    },
 }
 
 fn emit(common: &Common, text: &str) -> ExitCode {
@@ -120,7 +130,10 @@ fn report(errors: Vec<signalr_codegen::source::SourceError>) -> ExitCode {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let common = match &cli.command {
-        Command::Ts { common, .. } | Command::Cs { common, .. } | Command::Schema(common) => common,
+        Command::Ts { common, .. }
+        | Command::Cs { common, .. }
+        | Command::Schema(common)
+        | Command::Asyncapi { common, .. } => common,
     };
     let contracts = match signalr_codegen::read(&common.file) {
         Ok(c) => c,
@@ -141,6 +154,12 @@ fn main() -> ExitCode {
             },
         ),
         Command::Schema(_) => Ok(signalr_codegen::schema::to_string(&contracts)),
+        Command::Asyncapi { api_version, .. } => Ok(signalr_codegen::asyncapi::to_string(
+            &contracts,
+            &signalr_codegen::asyncapi::Options {
+                version: api_version.clone(),
+            },
+        )),
     };
     match text {
         Ok(text) => emit(common, &text),

@@ -24,7 +24,7 @@ fn cs_of(rel: &str, namespace: &str) -> String {
 }
 
 /// The generated files: (contract, namespace, golden file).
-const GENERATED: [(&str, &str, &str); 4] = [
+const GENERATED: [(&str, &str, &str); 5] = [
     (
         "examples/src/conformance.rs",
         "Conformance.Client",
@@ -44,6 +44,11 @@ const GENERATED: [(&str, &str, &str); 4] = [
         "tests/contracts/csharp_dtos.rs",
         "Catalog.Client",
         "tests/golden/csharp-dtos/Client.cs",
+    ),
+    (
+        "tests/contracts/hostile.rs",
+        "Hostile.Client",
+        "tests/golden/hostile/Client.cs",
     ),
 ];
 
@@ -319,57 +324,50 @@ pub trait Store {
     );
 }
 
+/// Names never collide: a contract type named like a type the file uses, a method whose
+/// name is another's fire-and-forget variant, a field named like its record, a C# keyword:
+/// each is renamed (`_` appended, `@` before a keyword) instead of refused.
 #[test]
-fn names_csharp_would_refuse_are_errors() {
-    // A contract type may not hide a type the file uses.
-    let errors = errors_of(
+fn names_yield_instead_of_colliding() {
+    let cs = cs_of_source(
         r#"
 #[derive(serde::Serialize, serde::Deserialize)]
 pub struct Task {
     pub id: u32,
 }
 
-#[signalr::hub_contract]
-pub trait Store {
-    async fn put(&self, task: Task);
-}
-"#,
-        "Store.Client",
-    );
-    assert!(
-        errors[0].starts_with(":3:12: `Task` is a name the generated C# file uses for itself"),
-        "{errors:?}"
-    );
-
-    // `Send{Name}Async` of a unit method may not be another method's name.
-    let errors = errors_of(
-        "#[signalr::hub_contract]\npub trait Store {\n    async fn hello(&self);\n    async fn send_hello(&self);\n}\n",
-        "Store.Client",
-    );
-    assert!(
-        errors[0].starts_with(":4:14: `Store::send_hello` cannot be represented in C#: `Store::send_hello` would be the C# method `SendHelloAsync`"),
-        "{errors:?}"
-    );
-
-    // A property may not have its record's name.
-    let errors = errors_of(
-        r#"
 #[derive(serde::Serialize, serde::Deserialize)]
 pub struct Name {
     pub name: String,
+    pub to_string: String,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct r#class {
+    pub x: u8,
 }
 
 #[signalr::hub_contract]
 pub trait Store {
-    async fn put(&self, name: Name);
+    async fn put(&self, task: Task, name: Name, r#class: r#class);
+    async fn hello(&self);
+    async fn send_hello(&self);
 }
 "#,
-        "Store.Client",
     );
-    assert!(
-        errors[0].contains("the property `Name` would have its record's name"),
-        "{errors:?}"
-    );
+    for expected in [
+        "public sealed record Task_\n",
+        "public sealed record Name\n",
+        "public required string Name_ { get; init; }",
+        "public required string ToString_ { get; init; }",
+        "public sealed record @class\n",
+        "Task PutAsync(Task_ task, Name name, @class @class, CancellationToken cancellationToken = default);",
+        "Task HelloAsync(CancellationToken cancellationToken = default);",
+        "Task SendHelloAsync_(CancellationToken cancellationToken = default);",
+        "Task SendHelloAsync(CancellationToken cancellationToken = default);",
+    ] {
+        assert!(cs.contains(expected), "missing {expected:?} in:\n{cs}");
+    }
 
     // The namespace must be one.
     let errors = errors_of(

@@ -91,6 +91,96 @@ fn chat_wire_names_are_those_of_the_macro() {
     assert!(!message.is_valid(&json!({"room": "r", "from": "a", "text": "hi", "sent_at_ms": 1})));
 }
 
+/// The schema of a contract written to a temporary file.
+fn schema_of_source(source: &str) -> Value {
+    let dir = std::env::temp_dir().join(format!(
+        "signalr-codegen-schema-src-{}-{}",
+        std::process::id(),
+        source.len()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("contract.rs");
+    std::fs::write(&file, source).unwrap();
+    let contracts = signalr_codegen::read(&file).unwrap_or_else(|e| panic!("{e:?}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    signalr_codegen::schema::generate(&contracts)
+}
+
+/// Untagged variants may overlap (every integer is a number), so they are `anyOf`; a
+/// `char` is one code point; 64-bit (and 128-bit) integers have their exact bounds; base64
+/// text says so.
+#[test]
+fn values_serde_writes_validate_and_others_do_not() {
+    let doc = schema_of_source(
+        r#"
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum Quantity {
+    Count(i64),
+    Ratio(f64),
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+#[serde(tag = "kind")]
+pub enum Reading {
+    Known { value: f64 },
+    #[serde(untagged)]
+    Raw(f64),
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Wide {
+    pub letter: char,
+    pub small: i64,
+    pub large: u64,
+    pub huge: i128,
+    pub vast: u128,
+    pub blob: signalr::Binary,
+}
+
+#[signalr::hub_contract]
+pub trait Meter {
+    async fn put(&self, q: Quantity, r: Reading, w: Wide);
+}
+"#,
+    );
+    assert!(jsonschema::meta::is_valid(&doc));
+    let quantity = validator(&doc, "/$defs/Quantity");
+    assert!(quantity.is_valid(&json!(5)), "an i64 is also a number");
+    assert!(quantity.is_valid(&json!(2.5)));
+    assert!(!quantity.is_valid(&json!("5")));
+    let reading = validator(&doc, "/$defs/Reading");
+    assert!(reading.is_valid(&json!({"kind": "Known", "value": 1})));
+    assert!(reading.is_valid(&json!(3)));
+    let wide = validator(&doc, "/$defs/Wide");
+    let with = |key: &str, value: Value| {
+        let mut v = json!({
+            "letter": "a", "small": 0, "large": 0, "huge": 0, "vast": 0, "blob": "AQID"
+        });
+        v[key] = value;
+        wide.is_valid(&v)
+    };
+    assert!(with("letter", json!("ß")));
+    assert!(
+        with("letter", json!("😀")),
+        "one code point, two UTF-16 units"
+    );
+    assert!(!with("letter", json!("ab")));
+    assert!(!with("letter", json!("")));
+    assert!(with("small", json!(i64::MIN)));
+    assert!(with("small", json!(i64::MAX)));
+    assert!(!with("small", json!(u64::try_from(i64::MAX).unwrap() + 1)));
+    assert!(with("large", json!(u64::MAX)));
+    assert!(!with("large", json!(-1)));
+    assert!(with("huge", json!(-1.0e30)));
+    assert!(!with("huge", json!(2f64.powi(127))));
+    assert!(with("vast", json!(1.0e38)));
+    assert!(!with("vast", json!(2f64.powi(128))));
+    assert!(!with("vast", json!(-1)));
+    let blob = &doc["$defs"]["Wide"]["properties"]["blob"];
+    assert_eq!(blob["contentEncoding"], "base64", "{blob}");
+}
+
 #[test]
 fn errors_name_the_file_line_and_item() {
     let dir = std::env::temp_dir().join(format!("signalr-codegen-schema-{}", std::process::id()));

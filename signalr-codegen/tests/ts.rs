@@ -77,7 +77,7 @@ fn serde_attributes_shape_the_types() {
         "  listOfNames: string[];\n",
         "  maybeCount?: number | null;\n",
         // A unit-only enum as a map key.
-        "  byLevel: Partial<Record<Level, boolean>>;\n",
+        "  byLevel: { [key in Level]?: boolean };\n",
         // rename_all = "kebab-case" with a quoted key, rename, skip (absent),
         // skip_serializing_if and default (optional), flatten (intersection).
         "export type UserProfile = {\n",
@@ -99,7 +99,7 @@ fn serde_attributes_shape_the_types() {
         "  | { type: \"moved\"; from: Point; to: Point }\n",
         "  | ({ type: \"renamed\" } & Address);\n",
         "  | { kind: \"Pair\"; data: [number, number] }\n",
-        "export type Sample =\n  | number\n  | string[]\n  | null;\n",
+        "export type Sample =\n  /** Every integer is also a number: the schema must accept either variant. */\n  | number\n  | number\n  | string[]\n  | null;\n",
         // A renamed client interface: both names are listened to.
         "handlers.on([\"CatalogEvents|OnEvent\", \"OnEvent\"]",
     ] {
@@ -157,37 +157,74 @@ pub trait Store {
         ),
         "{errors:?}"
     );
+}
 
-    let errors = errors_of(
+fn ts_of_source(source: &str, protocol: Protocol) -> String {
+    let dir = std::env::temp_dir().join(format!(
+        "signalr-codegen-ts-src-{}-{}",
+        std::process::id(),
+        source.len()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("contract.rs");
+    std::fs::write(&file, source).unwrap();
+    let contracts = signalr_codegen::read(&file).unwrap();
+    let ts = generate(&contracts, &Options { protocol }).unwrap_or_else(|e| panic!("{e:?}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    ts
+}
+
+/// Generated names yield to the contract's: a DTO named like a helper type keeps its name
+/// (the helper is renamed), a method named like a proxy member keeps its name (the member
+/// is renamed), and parameters never capture what the generated code refers to.
+#[test]
+fn generated_names_yield_to_the_contracts_names() {
+    let ts = ts_of_source(
         r#"
 #[derive(serde::Serialize, serde::Deserialize)]
 pub struct HubStream {
     pub id: u32,
 }
 
-#[signalr::hub_contract]
-pub trait Store {
-    async fn put(&self, s: HubStream);
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct Record {
+    pub by_name: std::collections::HashMap<String, u32>,
 }
-"#,
-    );
-    assert!(
-        errors[0].contains("`HubStream` has a name the generated TypeScript module uses"),
-        "{errors:?}"
-    );
 
-    let errors = errors_of(
-        r#"
 #[signalr::hub_contract]
 pub trait Store {
+    async fn put(&self, s: HubStream, connection: Record);
+    fn items(&self, upload: signalr::UploadStream<u32>, signal: u8) -> signalr::HubStream<HubStream>;
     async fn send(&self, text: String);
+    async fn connection(&self);
+    async fn constructor(&self);
+}
+
+#[signalr::hub_contract(client)]
+pub trait StoreClient {
+    async fn changed(&self, receiver: u32, handlers: String, cancel: signalr::CancellationToken);
 }
 "#,
+        Protocol::Json,
     );
-    assert!(
-        errors[0].starts_with(":4:14: `Store::send` would be the proxy member `send`"),
-        "{errors:?}"
-    );
+    for expected in [
+        "export interface HubStream {\n",
+        "export interface Record {\n  by_name: { [key: string]: number };\n}",
+        "export interface HubStream_<T> extends IStreamResult<T>, AsyncIterable<T> {}",
+        "items(upload: Upload<number>, signal: number): HubStream_<HubStream> {",
+        "$upload(upload)",
+        "readonly send_: StoreSend;",
+        "constructor(readonly connection_: HubConnection) {",
+        "put: (s: HubStream, connection: Record) => this.connection_.send(\"Store|Put\", s, connection),",
+        "send(text: string): Promise<void> {",
+        "connection(): Promise<void> {",
+        "constructor_(): Promise<void> {",
+        "changed(receiver_: number, handlers_: string, cancel: AbortSignal): void | Promise<void>;",
+        "async (receiver_: number, handlers_: string, cancel: $CancellationMarker | null) => {",
+        "return await receiver.changed(receiver_, handlers_, cancellations.open(cancel));",
+    ] {
+        assert!(ts.contains(expected), "missing {expected:?} in:\n{ts}");
+    }
 }
 
 #[test]
@@ -207,5 +244,5 @@ fn parameter_names_avoid_reserved_words() {
         ts.contains("put(default_: string, new_: number, signal: boolean, abortSignal?: AbortSignal): Promise<void> {"),
         "{ts}"
     );
-    assert!(ts.contains("abortable(abortSignal, () => this.connection.invoke<void>(\"Words|Put\", default_, new_, signal))"));
+    assert!(ts.contains("$abortable(abortSignal, () => this.connection.invoke<void>(\"Words|Put\", default_, new_, signal))"));
 }

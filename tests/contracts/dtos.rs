@@ -138,6 +138,8 @@ pub enum Reply {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Sample {
+    /// Every integer is also a number: the schema must accept either variant.
+    Count(i64),
     Number(f64),
     Words(Vec<String>),
     Nothing,

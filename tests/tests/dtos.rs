@@ -121,6 +121,7 @@ fn samples() -> Vec<(&'static str, Json)> {
         ("Reply", s(&Reply::Text("hi".into()))),
         ("Reply", s(&Reply::Pair(1, 2))),
         ("Reply", s(&Reply::Detail { code: 404 })),
+        ("Sample", s(&Sample::Count(5))),
         ("Sample", s(&Sample::Number(1.5))),
         ("Sample", s(&Sample::Words(vec!["a".into()]))),
         ("Sample", s(&Sample::Nothing)),

@@ -234,7 +234,7 @@ fn the_macro_and_the_contract_model_see_the_same_contract() {
     let file = syn::parse_file(source).unwrap();
     let parsed: Vec<_> = signalr_contract::contracts_in_file(&file)
         .into_iter()
-        .map(|c| c.unwrap_or_else(|e| panic!("{:?}", e.into_vec())).contract)
+        .map(|c| c.unwrap_or_else(|e| panic!("{:?}", e.into_vec())))
         .collect();
     let from_macro: Vec<signalr_contract::HubContract> =
         [ShapesProxy::CONTRACT, ShapesClientProxy::<()>::CONTRACT]
@@ -246,6 +246,8 @@ fn the_macro_and_the_contract_model_see_the_same_contract() {
     assert_eq!(from_macro[0].methods[8].wire_name, "Shapes|Renamed");
 }
 
+/// Cancelling a stream proxy's token reaches the server at once: its token fires while the
+/// caller still holds the stream, without polling it, and the stream then ends.
 #[tokio::test]
 async fn a_stream_call_ends_when_its_token_is_cancelled_and_the_server_sees_it() {
     use signalr_examples::conformance::ConformanceProxy;
@@ -258,15 +260,27 @@ async fn a_stream_call_ends_when_its_token_is_cancelled_and_the_server_sees_it()
     connection.start().await.unwrap();
     let hub = ConformanceProxy::new(connection.clone());
     let token = CancellationToken::new();
+    // 1000 items 20 ms apart: the stream runs for 20 s unless it is cancelled.
     let mut items = hub.counter(1000, 20, token.clone());
     assert_eq!(items.next().await.unwrap().unwrap(), 0);
     token.cancel();
+    // The stream is held, neither polled nor dropped: the server's token must fire anyway.
+    let mut seen = false;
+    for _ in 0..20 {
+        if hub.counter_cancelled().await.unwrap() {
+            seen = true;
+            break;
+        }
+    }
+    assert!(
+        seen,
+        "the server's token did not fire while the caller held the cancelled stream"
+    );
     assert!(
         items.next().await.is_none(),
         "the stream ends when its token fires"
     );
     drop(items);
-    assert!(hub.counter_cancelled().await.unwrap());
     connection.stop().await;
 }
 
@@ -350,4 +364,345 @@ fn the_macro_and_the_generated_typescript_use_the_same_wire_names() {
     }
     assert!(names.contains(&"Shapes|Renamed".to_owned()));
     assert!(!names.iter().any(|n| n == "Shapes|Other" || n == "Other"));
+}
+
+/// The hostile-names contract (`tests/contracts/hostile.rs`): it compiles with the macro,
+/// and every method answers through the Rust server, called by its wire name and, for the
+/// names generated code also uses, through the typed proxy.
+// The names are hostile on purpose: the lints about names do not apply.
+#[allow(
+    non_camel_case_types,
+    dead_code,
+    missing_docs,
+    unreachable_pub,
+    clippy::all
+)]
+mod hostile {
+    use super::*;
+
+    include!("../contracts/hostile.rs");
+
+    async fn serve() -> String {
+        let server = HubServer::new(HostileDispatch::hub(HostileHub));
+        let app = axum::Router::new().hub("/hostile", &server);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{addr}/hostile")
+    }
+
+    #[tokio::test]
+    async fn every_hostile_name_round_trips_in_both_protocols() {
+        use signalr::HubProxy;
+        let url = serve().await;
+        let contract: signalr_contract::HubContract =
+            serde_json::from_str(<HostileProxy as HubProxy>::CONTRACT).unwrap();
+        // Raw identifiers lose their `r#`: `r#type` is `Hostile|Type` on the wire.
+        let wire: Vec<&str> = contract
+            .methods
+            .iter()
+            .map(|m| m.wire_name.as_str())
+            .collect();
+        for name in [
+            "Hostile|Type",
+            "Hostile|Match",
+            "Hostile|Fn",
+            "Hostile|Await",
+        ] {
+            assert!(wire.contains(&name), "{name}");
+        }
+        for name in [
+            "Hostile|RType",
+            "Hostile|RMatch",
+            "Hostile|RFn",
+            "Hostile|RAwait",
+        ] {
+            assert!(!wire.contains(&name), "{name}");
+        }
+        // The contract model reads the file as the macro did.
+        let file = syn::parse_file(include_str!("../contracts/hostile.rs")).unwrap();
+        let parsed: Vec<signalr_contract::HubContract> = signalr_contract::contracts_in_file(&file)
+            .into_iter()
+            .map(|c| c.unwrap_or_else(|e| panic!("{:?}", e.into_vec())))
+            .collect();
+        let client: signalr_contract::HubContract =
+            serde_json::from_str(<HostileClientProxy<()> as HubProxy>::CONTRACT).unwrap();
+        assert_eq!(parsed, [contract.clone(), client]);
+        for protocol in Protocol::ALL {
+            let connection = HubConnectionBuilder::new(&url).protocol(protocol).build();
+            let receiver = HostileReceiver::default();
+            let subscriptions = HostileClientReceiver::register(&connection, receiver.clone());
+            connection.start().await.unwrap();
+            let mut keyword_methods = 0;
+            for m in &contract.methods {
+                let Some(param) = m.params.first().filter(|p| {
+                    m.params.len() == 1 && p.ty.as_ref().is_some_and(|t| t.rust == "String")
+                }) else {
+                    continue;
+                };
+                let answer: String = connection
+                    .invoke(&m.wire_name, (param.name.clone(),))
+                    .await
+                    .unwrap_or_else(|e| panic!("{}: {e}", m.wire_name));
+                assert_eq!(
+                    answer,
+                    format!("{}:{}", m.name, param.name),
+                    "{}",
+                    m.wire_name
+                );
+                keyword_methods += 1;
+            }
+            assert!(keyword_methods > 200, "{keyword_methods}");
+
+            // The typed proxy: methods named like its own helpers and like keywords.
+            // `from_target` is a hub method too: the trait is named to reach its own.
+            let hub = <HostileProxy as HubProxy>::from_target(connection.clone());
+            assert_eq!(hub.new("x".into()).await.unwrap(), "new:x");
+            assert_eq!(hub.connection("x".into()).await.unwrap(), "connection:x");
+            assert_eq!(hub.r#type("x".into()).await.unwrap(), "type:x");
+            assert_eq!(hub.__call("x".into()).await.unwrap(), "__call:x");
+            assert_eq!(hub.invoke("x".into()).await.unwrap(), "invoke:x");
+            let total = hub
+                .total(
+                    futures_util::stream::iter([1, 2, 3]),
+                    10,
+                    CancellationToken::new(),
+                )
+                .await
+                .unwrap();
+            assert_eq!(total, 16);
+            let ticks: Vec<u32> = hub
+                .ticks(3, Mode::Class, CancellationToken::new())
+                .map(|t| t.unwrap().id)
+                .collect()
+                .await;
+            assert_eq!(ticks, [0, 1, 2]);
+            assert_eq!(
+                hub.call_back().await.unwrap(),
+                "cancellations+args true Record"
+            );
+            assert_eq!(
+                receiver.news.lock().unwrap().as_slice(),
+                ["receiver handlers"]
+            );
+            for s in subscriptions {
+                s.off();
+            }
+            connection.stop().await;
+        }
+    }
+}
+
+/// `#[hub(authorize ...)]` over real sockets: the generated hub requires what the contract
+/// says, and the server (its own checks, with a JWT authenticator) refuses the rest.
+mod authorization {
+    use super::*;
+    use signalr_examples::jwt::{Claims, JwtAuthenticator};
+
+    const SECRET: &[u8] = b"the secret the vault's test tokens are signed with";
+
+    /// Every connection must be authenticated; some methods need more.
+    #[signalr::hub_contract]
+    #[hub(authorize)]
+    pub trait Vault {
+        /// Any authenticated user.
+        async fn open(&self) -> String;
+        /// Admins and operators.
+        #[hub(authorize(roles = "admin, ops"))]
+        async fn purge(&self) -> String;
+        /// Users the `adults` policy accepts.
+        #[hub(authorize(policy = "adults"))]
+        async fn drink(&self) -> String;
+        /// Admins the `adults` policy accepts.
+        #[hub(authorize(roles = ["admin"], policy = "adults"))]
+        async fn both(&self) -> String;
+    }
+
+    struct VaultImpl;
+
+    impl Vault for VaultImpl {
+        async fn open(&self) -> String {
+            "open".into()
+        }
+        async fn purge(&self) -> String {
+            "purged".into()
+        }
+        async fn drink(&self) -> String {
+            "cheers".into()
+        }
+        async fn both(&self) -> String {
+            "both".into()
+        }
+    }
+
+    async fn serve() -> String {
+        let server = HubServer::builder(VaultDispatch::hub(VaultImpl))
+            .authenticate(JwtAuthenticator::hs256(SECRET).unwrap())
+            .policy(
+                "adults",
+                signalr::server::policy_fn(|i| {
+                    i.claim("age")
+                        .and_then(|a| a.parse::<u32>().ok())
+                        .is_some_and(|a| a >= 18)
+                }),
+            )
+            .build()
+            .unwrap();
+        let app = axum::Router::new().hub("/vault", &server);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{addr}/vault")
+    }
+
+    async fn connect(url: &str, claims: Option<Claims>) -> Result<VaultProxy, String> {
+        let mut builder = HubConnectionBuilder::new(url);
+        if let Some(claims) = claims {
+            let token = JwtAuthenticator::hs256(SECRET).unwrap().issue(&claims);
+            builder = builder.access_token_factory(move || {
+                let token = token.clone();
+                async move { token }
+            });
+        }
+        let connection = builder.build();
+        connection.start().await.map_err(|e| e.to_string())?;
+        Ok(VaultProxy::new(connection))
+    }
+
+    /// The method's answer, or whether the server refused the caller.
+    async fn answer(
+        call: impl std::future::Future<Output = Result<String, signalr::client::ClientError>>,
+    ) -> String {
+        match call.await {
+            Ok(text) => text,
+            Err(e) if e.to_string().contains("because user is unauthorized") => "refused".into(),
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_contract_s_requirements_are_enforced() {
+        let url = serve().await;
+        assert!(
+            connect(&url, None).await.is_err(),
+            "anonymous connections are refused"
+        );
+
+        let alice = connect(
+            &url,
+            Some(Claims::new("alice", 3600).with_claim("age", "30")),
+        )
+        .await
+        .unwrap();
+        assert_eq!(answer(alice.open()).await, "open");
+        assert_eq!(answer(alice.purge()).await, "refused");
+        assert_eq!(answer(alice.drink()).await, "cheers");
+        assert_eq!(answer(alice.both()).await, "refused");
+
+        let bob = connect(
+            &url,
+            Some(
+                Claims::new("bob", 3600)
+                    .with_claim("age", "12")
+                    .with_role("ops"),
+            ),
+        )
+        .await
+        .unwrap();
+        assert_eq!(answer(bob.purge()).await, "purged");
+        assert_eq!(answer(bob.drink()).await, "refused");
+        assert_eq!(answer(bob.both()).await, "refused");
+
+        let root = connect(
+            &url,
+            Some(
+                Claims::new("root", 3600)
+                    .with_claim("age", "40")
+                    .with_role("admin"),
+            ),
+        )
+        .await
+        .unwrap();
+        assert_eq!(answer(root.both()).await, "both");
+
+        // The contract carries the requirements as data too.
+        let contract: signalr_contract::HubContract =
+            serde_json::from_str(VaultProxy::CONTRACT).unwrap();
+        assert_eq!(
+            contract.authorize,
+            [signalr_contract::Requirement::Authenticated]
+        );
+        assert_eq!(
+            contract.methods[3].authorize,
+            [
+                signalr_contract::Requirement::AnyRole {
+                    roles: vec!["admin".into()]
+                },
+                signalr_contract::Requirement::Policy {
+                    name: "adults".into()
+                }
+            ]
+        );
+        for proxy in [alice, bob, root] {
+            proxy.connection().stop().await;
+        }
+    }
+}
+
+/// `#[hub_contract(crate = "...")]`: generated code names the facade by the given path (a
+/// re-export here), as serde's and jsonrpsee's `crate` attributes do.
+mod renamed_facade {
+    use super::*;
+
+    /// The facade under another name.
+    pub mod reexports {
+        pub use ::signalr as sr;
+    }
+
+    #[signalr::hub_contract(crate = "crate::renamed_facade::reexports::sr")]
+    pub trait Echo {
+        async fn echo(&self, text: String) -> Result<String, reexports::sr::HubError>;
+        fn letters(
+            &self,
+            text: String,
+            cancel: reexports::sr::CancellationToken,
+        ) -> reexports::sr::HubStream<char>;
+    }
+
+    struct EchoImpl;
+
+    impl Echo for EchoImpl {
+        async fn echo(&self, text: String) -> Result<String, reexports::sr::HubError> {
+            Ok(text)
+        }
+
+        fn letters(
+            &self,
+            text: String,
+            _cancel: reexports::sr::CancellationToken,
+        ) -> reexports::sr::HubStream<char> {
+            let letters: Vec<char> = text.chars().collect();
+            reexports::sr::hub_stream(futures_util::stream::iter(letters))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_contract_names_the_facade_through_a_re_export() {
+        let server = HubServer::new(EchoDispatch::hub(EchoImpl));
+        let app = axum::Router::new().hub("/echo", &server);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/echo", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let connection = HubConnectionBuilder::new(&url).build();
+        connection.start().await.unwrap();
+        let hub = EchoProxy::new(connection.clone());
+        assert_eq!(hub.echo("hé".into()).await.unwrap(), "hé");
+        let letters: Vec<char> = hub
+            .letters("abc".into(), CancellationToken::new())
+            .map(Result::unwrap)
+            .collect()
+            .await;
+        assert_eq!(letters, ['a', 'b', 'c']);
+        connection.stop().await;
+    }
 }

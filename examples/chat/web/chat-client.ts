@@ -26,8 +26,8 @@ export class ChatProxy {
   /** A proxy over a connection (started or not) to the hub. */
   constructor(readonly connection: HubConnection) {
     this.send = {
-      sendMessage: (room: string, text: string) => connection.send("Chat|SendMessage", room, text),
-      leave: (room: string) => connection.send("Chat|Leave", room),
+      sendMessage: (room: string, text: string) => this.connection.send("Chat|SendMessage", room, text),
+      leave: (room: string) => this.connection.send("Chat|Leave", room),
     };
   }
 
@@ -48,7 +48,7 @@ export class ChatProxy {
 
   /** The room's recent messages, oldest first. */
   history(room: string): HubStream<ChatMessage> {
-    return hubStream(() => this.connection.stream<ChatMessage>("Chat|History", room));
+    return $hubStream(() => this.connection.stream<ChatMessage>("Chat|History", room));
   }
 }
 
@@ -77,7 +77,7 @@ export const ChatClientReceiver = {
    * `start()` so no call is missed; `dispose()` on the result removes every handler.
    */
   register(connection: HubConnection, receiver: ChatClient): Registration {
-    const handlers = new Handlers(connection);
+    const handlers = new $Handlers(connection);
     handlers.on(["ChatClient|Receive", "Receive"], (message: ChatMessage) => receiver.receive(message));
     handlers.on(["ChatClient|Joined", "Joined"], (room: string, name: string) => receiver.joined(room, name));
     handlers.on(["ChatClient|Left", "Left"], (room: string, name: string) => receiver.left(room, name));
@@ -93,7 +93,7 @@ export const ChatClientReceiver = {
  */
 export interface HubStream<T> extends IStreamResult<T>, AsyncIterable<T> {}
 
-function hubStream<T>(start: () => IStreamResult<T>, signal?: AbortSignal): HubStream<T> {
+function $hubStream<T>(start: () => IStreamResult<T>, signal?: AbortSignal): HubStream<T> {
   let result: IStreamResult<T> | undefined;
   const subscribe = (subscriber: IStreamSubscriber<T>): ISubscription<T> => {
     if (signal?.aborted) {
@@ -158,6 +158,10 @@ function hubStream<T>(start: () => IStreamResult<T>, signal?: AbortSignal): HubS
           notify();
         },
         error: (error: unknown) => {
+          if (signal?.aborted) {
+            // Aborting ends the stream at once: items not taken yet are dropped.
+            items.length = 0;
+          }
           failure ??= { error };
           ended = true;
           notify();
@@ -203,7 +207,7 @@ export interface Registration {
   dispose(): void;
 }
 
-class Handlers implements Registration {
+class $Handlers implements Registration {
   private readonly entries: [string, (...args: any[]) => unknown][] = [];
 
   constructor(private readonly connection: HubConnection) {}

@@ -39,6 +39,7 @@ pub mod handshake;
 mod json;
 mod message;
 mod msgpack;
+pub mod names;
 pub mod negotiate;
 mod payload;
 mod protocol;

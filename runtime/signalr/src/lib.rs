@@ -21,6 +21,17 @@
 //! cancels (it is not sent as a value); a [`Caller`] parameter gives a server method its
 //! caller, the other clients and the groups.
 //!
+//! Authorization (checked by the server, ASP.NET Core's `[Authorize]`): `#[hub(authorize)]`,
+//! `#[hub(authorize(roles = "admin, ops"))]` (or `roles = ["admin", "ops"]`) and
+//! `#[hub(authorize(policy = "adults"))]` on the trait (every connection must satisfy it)
+//! and on methods (the caller must satisfy it) become [`Requirement`]s of the generated
+//! hub. Write `#[hub(...)]` below `#[hub_contract]`, which reads and removes it.
+//!
+//! Names: any name works, keywords included (`async fn r#type` is `Interface|Type` on the
+//! wire). The proxies' own `new`, `connection` and `CONTRACT` give way to hub methods of
+//! those names; [`HubProxy`] always reaches them. `#[hub_contract(crate = "path")]` names
+//! the facade for generated code when it is renamed or re-exported.
+//!
 //! The layers are re-exported: [`protocol`] (sans-io), [`server`] (axum), [`client`] (tokio).
 
 pub use signalr_client as client;
@@ -29,14 +40,36 @@ pub use signalr_protocol as protocol;
 pub use signalr_protocol::Binary;
 pub use signalr_server as server;
 pub use signalr_server::{
-    Caller, CancellationToken, HubError, HubStream, UploadStream, hub_stream,
+    Caller, CancellationToken, HubError, HubStream, Requirement, UploadStream, hub_stream,
 };
+
+/// What every proxy `#[hub_contract]` generates has, whatever the contract's methods are
+/// named: the inherent `new`, `connection` and `CONTRACT` of a proxy give way to a hub
+/// method of the same name, these never do.
+pub trait HubProxy {
+    /// What the proxy calls through: a client
+    /// [`HubConnection`](client::HubConnection) for a server contract, the server's handle
+    /// on one client or a set of clients for a client contract.
+    type Target;
+
+    /// The contract as data (the same model `signalr-codegen` reads), as JSON.
+    const CONTRACT: &'static str;
+
+    /// A proxy over `target`.
+    fn from_target(target: Self::Target) -> Self;
+
+    /// What the proxy calls through.
+    fn target(&self) -> &Self::Target;
+}
 
 #[doc(hidden)]
 pub mod __private {
     //! What generated code uses. Not a stable API.
 
     use std::future::Future;
+    use std::pin::Pin;
+    use std::sync::{Arc, Mutex, PoisonError};
+    use std::task::{Context, Poll};
 
     use serde::Serialize;
     use serde::de::DeserializeOwned;
@@ -63,6 +96,38 @@ pub mod __private {
     pub trait WireType: Serialize + DeserializeOwned {}
 
     impl<T: Serialize + DeserializeOwned> WireType for T {}
+
+    /// Error types a fallible hub method may return.
+    #[diagnostic::on_unimplemented(
+        message = "the error type `{Self}` of a hub method must convert into `HubError`",
+        label = "return `Result<T, HubError>` here, or implement `From<{Self}> for HubError`",
+        note = "the caller receives the `HubError`'s message (`HubError::new(text)`)"
+    )]
+    pub trait IntoHubError {
+        /// The error as a `HubError`.
+        fn into_hub_error(self) -> HubError;
+    }
+
+    impl<E: Into<HubError>> IntoHubError for E {
+        fn into_hub_error(self) -> HubError {
+            self.into()
+        }
+    }
+
+    /// A hub method's error as a `HubError` (generated code spans it at the error type).
+    pub fn into_hub_error<E: IntoHubError>(error: E) -> HubError {
+        error.into_hub_error()
+    }
+
+    /// Types a hub stream can carry: items are produced on any task.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` cannot be a stream item: hub streams run on any thread",
+        label = "the items of `HubStream<T>` must be `Send + 'static`",
+        note = "use an item type without `Rc`, `RefCell` references, raw pointers or borrowed data"
+    )]
+    pub trait StreamItem: Send + 'static {}
+
+    impl<T: Send + 'static> StreamItem for T {}
 
     /// Arguments encoded by a closure once the protocol is known. Generated code builds its
     /// arguments with [`push`], whose `WireType` bound gives a readable error for a type
@@ -310,24 +375,89 @@ pub mod __private {
         })
     }
 
-    /// A result stream that ends when `cancellation` fires; dropping it then sends
-    /// CancelInvocation, as dropping any result stream does.
+    /// A result stream that ends when `cancellation` fires. The cancellation reaches the
+    /// server at once (CancelInvocation, so the hub method's token fires), whether or not
+    /// the stream is polled or dropped: a task watches the token and drops the call.
     pub fn cancellable_stream<T: WireType + Send + 'static>(
         items: ClientHubStream<T>,
         cancellation: CancellationToken,
     ) -> CancellableStream<T> {
-        Box::pin(futures_util::StreamExt::take_until(
+        let items = Arc::new(Mutex::new(Some(items)));
+        let done = CancellationToken::new();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let (slot, token, stop) = (Arc::clone(&items), cancellation.clone(), done.clone());
+            runtime.spawn(async move {
+                tokio::select! {
+                    () = token.cancelled() => drop(take(&slot)),
+                    () = stop.cancelled() => {}
+                }
+            });
+        }
+        CancellableStream {
             items,
-            cancellation.cancelled_owned(),
-        ))
+            cancelled: Box::pin(cancellation.cancelled_owned()),
+            done,
+        }
     }
 
-    /// The proxy's result stream for a method that takes a `CancellationToken`.
-    pub type CancellableStream<T> =
-        std::pin::Pin<Box<dyn Stream<Item = Result<T, ClientError>> + Send + 'static>>;
+    /// Takes the call out of its slot (dropping it, outside the lock, sends
+    /// CancelInvocation if it has not ended).
+    fn take<T>(slot: &Mutex<Option<ClientHubStream<T>>>) -> Option<ClientHubStream<T>> {
+        slot.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+
+    /// The proxy's result stream for a method that takes a `CancellationToken`: the
+    /// items, until the server completes the stream or the token fires.
+    pub struct CancellableStream<T> {
+        items: Arc<Mutex<Option<ClientHubStream<T>>>>,
+        cancelled: Pin<Box<tokio_util::sync::WaitForCancellationFutureOwned>>,
+        /// Stops the watching task once the stream has ended or is dropped.
+        done: CancellationToken,
+    }
+
+    impl<T> std::fmt::Debug for CancellableStream<T> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("CancellableStream")
+                .field("cancelled", &self.done.is_cancelled())
+                .finish_non_exhaustive()
+        }
+    }
+
+    impl<T: WireType> Stream for CancellableStream<T> {
+        type Item = Result<T, ClientError>;
+
+        fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+            let this = self.get_mut();
+            if this.cancelled.as_mut().poll(cx).is_ready() {
+                drop(take(&this.items));
+                this.done.cancel();
+                return Poll::Ready(None);
+            }
+            let mut slot = this.items.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(items) = slot.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match Pin::new(items).poll_next(cx) {
+                Poll::Ready(None) => {
+                    let ended = slot.take();
+                    drop(slot);
+                    drop(ended);
+                    this.done.cancel();
+                    Poll::Ready(None)
+                }
+                other => other,
+            }
+        }
+    }
+
+    impl<T> Drop for CancellableStream<T> {
+        fn drop(&mut self) {
+            self.done.cancel();
+        }
+    }
 
     /// A server method's stream of values, encoded in the caller's protocol.
-    pub fn stream_reply<T: WireType + Send + 'static>(
+    pub fn stream_reply<T: WireType + StreamItem>(
         protocol: Protocol,
         items: HubStream<T>,
     ) -> Reply {

@@ -117,7 +117,7 @@ public abstract record {{ name }}
 {%- for l in p.docs %}
 {{ l }}
 {%- endfor %}
-public interface I{{ p.name }}
+public interface {{ p.interface }}
 {
 {%- for m in p.methods %}
 {{ "" }}
@@ -128,19 +128,19 @@ public interface I{{ p.name }}
 {%- endfor %}
 }
 
-/// <summary>Calls the methods of <see cref="I{{ p.name }}"/> on the hub over a <see cref="HubConnection"/>.</summary>
+/// <summary>Calls the methods of <see cref="{{ p.interface }}"/> on the hub over a <see cref="HubConnection"/>.</summary>
 /// <remarks>
 /// <para>A hub method that fails throws <c>HubException</c> with the server's message.</para>
 /// <para>Cancelling a call's token stops waiting for its result: SignalR has no message that
 /// cancels an invocation, so the hub method itself runs on. Cancelling a stream's token, or
 /// leaving its <c>await foreach</c> early, ends the stream on the server.</para>
 /// </remarks>
-public sealed class {{ p.name }}Proxy : I{{ p.name }}
+public sealed class {{ p.class }} : {{ p.interface }}
 {
     private readonly HubConnection _connection;
 
     /// <summary>A proxy over <paramref name="connection"/>, started or not.</summary>
-    public {{ p.name }}Proxy(HubConnection connection)
+    public {{ p.class }}(HubConnection connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
         _connection = connection;
@@ -158,7 +158,7 @@ public sealed class {{ p.name }}Proxy : I{{ p.name }}
 {%- for l in r.docs %}
 {{ l }}
 {%- endfor %}
-public interface I{{ r.name }}
+public interface {{ r.interface }}
 {
 {%- for m in r.methods %}
 {{ "" }}
@@ -169,12 +169,12 @@ public interface I{{ r.name }}
 {%- endfor %}
 }
 
-/// <summary>Routes the hub's calls to an <see cref="I{{ r.name }}"/>.</summary>
-public static class {{ r.name }}Receiver
+/// <summary>Routes the hub's calls to an <see cref="{{ r.interface }}"/>.</summary>
+public static class {{ r.class }}
 {
     /// <summary>
     /// Registers <paramref name="receiver"/> on <paramref name="connection"/> for every method
-    /// of <see cref="I{{ r.name }}"/>, under its wire name and its plain name.
+    /// of <see cref="{{ r.interface }}"/>, under its wire name and its plain name.
     /// </summary>
     /// <remarks>
 {%- if r.results %}
@@ -191,7 +191,7 @@ public static class {{ r.name }}Receiver
 {%- endif %}
     /// </remarks>
     /// <returns>Removes every handler when disposed.</returns>
-    public static IDisposable Register(HubConnection connection, I{{ r.name }} receiver)
+    public static IDisposable Register(HubConnection connection, {{ r.interface }} receiver)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(receiver);

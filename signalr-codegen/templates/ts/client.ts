@@ -8,7 +8,12 @@ import type { {{ type_imports|join(", ") }} } from "@microsoft/signalr";
 {%- if uses.json_value %}
 
 /** Any JSON value (`serde_json::Value`). */
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type {{ helpers.json_value }} = null | boolean | number | string | {{ helpers.json_value }}[] | { [key: string]: {{ helpers.json_value }} };
+{%- endif %}
+{%- if uses.partial %}
+
+/** Every key of `T` optional (a flattened `Option`), distributed over unions. */
+type $Partial<T> = { [K in keyof T]?: T[K] };
 {%- endif %}
 {%- for t in types %}
 
@@ -43,16 +48,16 @@ export type {{ name }} =
 {%- for p in proxies %}
 
 {{ p.docs -}}
-export class {{ p.name }}Proxy {
+export class {{ p.name }} {
 {%- if !p.sends.is_empty() %}
   /** Fire-and-forget calls: each promise settles once the message is sent. */
-  readonly send: {{ p.name }}Send;
+  readonly {{ p.send_name }}: {{ p.send_type }};
 {%- endif %}
 
   /** A proxy over a connection (started or not) to the hub. */
-  constructor(readonly connection: HubConnection) {
+  constructor(readonly {{ p.connection }}: HubConnection) {
 {%- if !p.sends.is_empty() %}
-    this.send = {
+    this.{{ p.send_name }} = {
 {%- for m in p.sends %}
       {{ m.name }}: ({{ m.params }}) => {{ m.body }},
 {%- endfor %}
@@ -68,10 +73,10 @@ export class {{ p.name }}Proxy {
 }
 {%- if !p.sends.is_empty() %}
 
-/** The fire-and-forget calls of {@link {{ p.name }}Proxy}. */
-export interface {{ p.name }}Send {
+/** The fire-and-forget calls of {@link {{ p.name }}}. */
+export interface {{ p.send_type }} {
 {%- for m in p.sends %}
-{{ m.docs }}  {{ m.name }}({{ m.params }}): {{ m.ret }};
+{{ m.docs }}  {{ m.signature_name() }}({{ m.params }}): {{ m.ret }};
 {%- endfor %}
 }
 {%- endif %}
@@ -81,20 +86,20 @@ export interface {{ p.name }}Send {
 {{ r.docs -}}
 export interface {{ r.name }} {
 {%- for m in r.methods %}
-{{ m.docs }}  {{ m.name }}({{ m.params }}): {{ m.ret }};
+{{ m.docs }}  {{ m.signature_name() }}({{ m.params }}): {{ m.ret }};
 {%- endfor %}
 }
 
 /** Registers a {@link {{ r.name }}} implementation on a connection. */
-export const {{ r.name }}Receiver = {
+export const {{ r.receiver }} = {
   /**
    * Routes the hub's calls to `receiver`, by wire name and plain name. Register before
    * `start()` so no call is missed; `dispose()` on the result removes every handler.
    */
-  register(connection: HubConnection, receiver: {{ r.name }}): Registration {
-    const handlers = new Handlers(connection);
+  register(connection: HubConnection, receiver: {{ r.name }}): {{ helpers.registration }} {
+    const handlers = new $Handlers(connection);
 {%- if r.markers %}
-    const cancellations = new Cancellations(connection, handlers);
+    const cancellations = new $Cancellations(connection, handlers);
 {%- endif %}
 {%- for m in r.methods %}
     handlers.on({{ m.names }}, {{ m.handler }});
@@ -111,9 +116,9 @@ export const {{ r.name }}Receiver = {
  * The hub method is called when the first subscriber arrives, so no item is missed;
  * later subscribers share the call and see the items that arrive after they subscribe.
  */
-export interface HubStream<T> extends IStreamResult<T>, AsyncIterable<T> {}
+export interface {{ helpers.hub_stream }}<T> extends IStreamResult<T>, AsyncIterable<T> {}
 
-function hubStream<T>(start: () => IStreamResult<T>, signal?: AbortSignal): HubStream<T> {
+function $hubStream<T>(start: () => IStreamResult<T>, signal?: AbortSignal): {{ helpers.hub_stream }}<T> {
   let result: IStreamResult<T> | undefined;
   const subscribe = (subscriber: IStreamSubscriber<T>): ISubscription<T> => {
     if (signal?.aborted) {
@@ -178,6 +183,10 @@ function hubStream<T>(start: () => IStreamResult<T>, signal?: AbortSignal): HubS
           notify();
         },
         error: (error: unknown) => {
+          if (signal?.aborted) {
+            // Aborting ends the stream at once: items not taken yet are dropped.
+            items.length = 0;
+          }
           failure ??= { error };
           ended = true;
           notify();
@@ -225,9 +234,9 @@ function hubStream<T>(start: () => IStreamResult<T>, signal?: AbortSignal): HubS
  * package's `Subject`. Items are sent as the iterable yields them; its end completes the
  * stream, and an error it throws ends the stream with that error.
  */
-export type Upload<T> = AsyncIterable<T> | IStreamResult<T>;
+export type {{ helpers.upload }}<T> = AsyncIterable<T> | IStreamResult<T>;
 
-function upload<T>(source: Upload<T>): IStreamResult<T> {
+function $upload<T>(source: {{ helpers.upload }}<T>): IStreamResult<T> {
   if ("subscribe" in source) {
     return source;
   }
@@ -262,7 +271,7 @@ function upload<T>(source: Upload<T>): IStreamResult<T> {
 {%- endif %}
 {%- if uses.abort %}
 
-function abortable<T>(signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
+function $abortable<T>(signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
   if (!signal) {
     return call();
   }
@@ -288,11 +297,11 @@ function abortable<T>(signal: AbortSignal | undefined, call: () => Promise<T>): 
 {%- if uses.receivers %}
 
 /** Handlers registered on a connection; `dispose()` removes them. */
-export interface Registration {
+export interface {{ helpers.registration }} {
   dispose(): void;
 }
 
-class Handlers implements Registration {
+class $Handlers implements {{ helpers.registration }} {
   private readonly entries: [string, (...args: any[]) => unknown][] = [];
 
   constructor(private readonly connection: HubConnection) {}
@@ -315,7 +324,7 @@ class Handlers implements Registration {
 {%- if uses.markers %}
 
 /** What a server sends in the argument slot of a `CancellationToken` parameter. */
-interface CancellationMarker {
+interface $CancellationMarker {
   Id: string;
 }
 
@@ -323,10 +332,10 @@ interface CancellationMarker {
  * The signals handed to running handlers, by marker id: the server aborts one with
  * `CancelTokenFromServer`, and the connection closing aborts them all.
  */
-class Cancellations {
+class $Cancellations {
   private readonly controllers = new Map<string, AbortController>();
 
-  constructor(connection: HubConnection, handlers: Handlers) {
+  constructor(connection: HubConnection, handlers: $Handlers) {
     handlers.on(["CancelTokenFromServer"], (request: { CancellationGuid?: string | null } | null) => {
       const id = request?.CancellationGuid;
       if (id) {
@@ -342,7 +351,7 @@ class Cancellations {
     });
   }
 
-  open(marker: CancellationMarker | null): AbortSignal {
+  open(marker: $CancellationMarker | null): AbortSignal {
     const controller = new AbortController();
     if (marker?.Id) {
       this.controllers.set(marker.Id, controller);
@@ -350,7 +359,7 @@ class Cancellations {
     return controller.signal;
   }
 
-  close(marker: CancellationMarker | null): void {
+  close(marker: $CancellationMarker | null): void {
     if (marker?.Id) {
       this.controllers.delete(marker.Id);
     }

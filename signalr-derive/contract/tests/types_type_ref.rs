@@ -79,7 +79,6 @@ fn primitives() {
         "alloc::string::String",
         "&str",
         "&'static str",
-        "char",
         "Box<str>",
         "Arc<str>",
         "Cow<'a, str>",
@@ -87,6 +86,9 @@ fn primitives() {
     ] {
         assert_eq!(of(src), TypeRef::String, "{src}");
     }
+    // A `char` is a string of one scalar value (JSON Schema says so).
+    assert_eq!(of("char"), TypeRef::Char);
+    assert_eq!(of("core::primitive::char"), TypeRef::Char);
     assert_eq!(of("()"), TypeRef::Unit);
     assert_eq!(of("PhantomData<T>"), TypeRef::Unit);
     assert_eq!(of("std::marker::PhantomData<u8>"), TypeRef::Unit);
@@ -183,7 +185,7 @@ fn containers() {
     );
     assert_eq!(
         of("BTreeMap<char, u8>"),
-        map(TypeRef::String, MapKey::String, int(8, false))
+        map(TypeRef::Char, MapKey::String, int(8, false))
     );
     assert_eq!(
         of("HashMap<Box<str>, u8>"),

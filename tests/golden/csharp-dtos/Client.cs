@@ -296,10 +296,10 @@ public abstract record Reply
 public interface ICatalog
 {
     /// <summary>Scalars there and back.</summary>
-    Task<Scalars> ScalarsAsync(Scalars value, CancellationToken cancellationToken = default);
+    Task<Scalars> ScalarsAsync(Scalars @value, CancellationToken cancellationToken = default);
 
     /// <summary>Containers there and back.</summary>
-    Task<Containers> ContainersAsync(Containers value, CancellationToken cancellationToken = default);
+    Task<Containers> ContainersAsync(Containers @value, CancellationToken cancellationToken = default);
 
     /// <summary>A profile by user id.</summary>
     Task<UserProfile?> ProfileAsync(Guid id, CancellationToken cancellationToken = default);
@@ -342,12 +342,12 @@ public sealed class CatalogProxy : ICatalog
     }
 
     /// <inheritdoc/>
-    public Task<Scalars> ScalarsAsync(Scalars value, CancellationToken cancellationToken = default) =>
-        _connection.InvokeCoreAsync<Scalars>("Catalog|Scalars", new object?[] { value }, cancellationToken);
+    public Task<Scalars> ScalarsAsync(Scalars @value, CancellationToken cancellationToken = default) =>
+        _connection.InvokeCoreAsync<Scalars>("Catalog|Scalars", new object?[] { @value }, cancellationToken);
 
     /// <inheritdoc/>
-    public Task<Containers> ContainersAsync(Containers value, CancellationToken cancellationToken = default) =>
-        _connection.InvokeCoreAsync<Containers>("Catalog|Containers", new object?[] { value }, cancellationToken);
+    public Task<Containers> ContainersAsync(Containers @value, CancellationToken cancellationToken = default) =>
+        _connection.InvokeCoreAsync<Containers>("Catalog|Containers", new object?[] { @value }, cancellationToken);
 
     /// <inheritdoc/>
     public Task<UserProfile?> ProfileAsync(Guid id, CancellationToken cancellationToken = default) =>

@@ -44,9 +44,9 @@ export interface Containers {
   listOfNames: string[];
   maybeCount?: number | null;
   nested: (number[] | null)[];
-  byName: Record<string, number>;
-  byNumber: Record<string, string>;
-  byLevel: Partial<Record<Level, boolean>>;
+  byName: { [key: string]: number };
+  byNumber: { [key: string]: string };
+  byLevel: { [key in Level]?: boolean };
   pair: [number, string];
   unit: null;
 }
@@ -107,6 +107,8 @@ export type Reply =
 
 /** Untagged: the content alone. */
 export type Sample =
+  /** Every integer is also a number: the schema must accept either variant. */
+  | number
   | number
   | string[]
   | null;
@@ -139,12 +141,12 @@ export class CatalogProxy {
 
   /** Every shape, streamed. */
   shapes(): HubStream<Shape> {
-    return hubStream(() => this.connection.stream<Shape>("Catalog|Shapes"));
+    return $hubStream(() => this.connection.stream<Shape>("Catalog|Shapes"));
   }
 
   /** Events in, a count out. */
   record(events: Upload<Event>): Promise<number> {
-    return this.connection.invoke<number>("Catalog|Record", upload(events));
+    return this.connection.invoke<number>("Catalog|Record", $upload(events));
   }
 
   /** Levels and values. */
@@ -173,10 +175,10 @@ export const CatalogClientReceiver = {
    * `start()` so no call is missed; `dispose()` on the result removes every handler.
    */
   register(connection: HubConnection, receiver: CatalogClient): Registration {
-    const handlers = new Handlers(connection);
-    const cancellations = new Cancellations(connection, handlers);
+    const handlers = new $Handlers(connection);
+    const cancellations = new $Cancellations(connection, handlers);
     handlers.on(["CatalogEvents|OnEvent", "OnEvent"], (event: Event) => receiver.onEvent(event));
-    handlers.on(["CatalogEvents|ChooseLevel", "ChooseLevel"], async (options: Level[], cancel: CancellationMarker | null) => {
+    handlers.on(["CatalogEvents|ChooseLevel", "ChooseLevel"], async (options: Level[], cancel: $CancellationMarker | null) => {
       try {
         return await receiver.chooseLevel(options, cancellations.open(cancel));
       } finally {
@@ -195,7 +197,7 @@ export const CatalogClientReceiver = {
  */
 export interface HubStream<T> extends IStreamResult<T>, AsyncIterable<T> {}
 
-function hubStream<T>(start: () => IStreamResult<T>, signal?: AbortSignal): HubStream<T> {
+function $hubStream<T>(start: () => IStreamResult<T>, signal?: AbortSignal): HubStream<T> {
   let result: IStreamResult<T> | undefined;
   const subscribe = (subscriber: IStreamSubscriber<T>): ISubscription<T> => {
     if (signal?.aborted) {
@@ -260,6 +262,10 @@ function hubStream<T>(start: () => IStreamResult<T>, signal?: AbortSignal): HubS
           notify();
         },
         error: (error: unknown) => {
+          if (signal?.aborted) {
+            // Aborting ends the stream at once: items not taken yet are dropped.
+            items.length = 0;
+          }
           failure ??= { error };
           ended = true;
           notify();
@@ -307,7 +313,7 @@ function hubStream<T>(start: () => IStreamResult<T>, signal?: AbortSignal): HubS
  */
 export type Upload<T> = AsyncIterable<T> | IStreamResult<T>;
 
-function upload<T>(source: Upload<T>): IStreamResult<T> {
+function $upload<T>(source: Upload<T>): IStreamResult<T> {
   if ("subscribe" in source) {
     return source;
   }
@@ -345,7 +351,7 @@ export interface Registration {
   dispose(): void;
 }
 
-class Handlers implements Registration {
+class $Handlers implements Registration {
   private readonly entries: [string, (...args: any[]) => unknown][] = [];
 
   constructor(private readonly connection: HubConnection) {}
@@ -366,7 +372,7 @@ class Handlers implements Registration {
 }
 
 /** What a server sends in the argument slot of a `CancellationToken` parameter. */
-interface CancellationMarker {
+interface $CancellationMarker {
   Id: string;
 }
 
@@ -374,10 +380,10 @@ interface CancellationMarker {
  * The signals handed to running handlers, by marker id: the server aborts one with
  * `CancelTokenFromServer`, and the connection closing aborts them all.
  */
-class Cancellations {
+class $Cancellations {
   private readonly controllers = new Map<string, AbortController>();
 
-  constructor(connection: HubConnection, handlers: Handlers) {
+  constructor(connection: HubConnection, handlers: $Handlers) {
     handlers.on(["CancelTokenFromServer"], (request: { CancellationGuid?: string | null } | null) => {
       const id = request?.CancellationGuid;
       if (id) {
@@ -393,7 +399,7 @@ class Cancellations {
     });
   }
 
-  open(marker: CancellationMarker | null): AbortSignal {
+  open(marker: $CancellationMarker | null): AbortSignal {
     const controller = new AbortController();
     if (marker?.Id) {
       this.controllers.set(marker.Id, controller);
@@ -401,7 +407,7 @@ class Cancellations {
     return controller.signal;
   }
 
-  close(marker: CancellationMarker | null): void {
+  close(marker: $CancellationMarker | null): void {
     if (marker?.Id) {
       this.controllers.delete(marker.Id);
     }

@@ -27,6 +27,7 @@ export const samples = [
   (({"data":"hi","kind":"Text"}) satisfies Reply),
   (({"data":[1,2],"kind":"Pair"}) satisfies Reply),
   (({"data":{"code":404},"kind":"Detail"}) satisfies Reply),
+  ((5) satisfies Sample),
   ((1.5) satisfies Sample),
   ((["a"]) satisfies Sample),
   ((null) satisfies Sample),

@@ -14,7 +14,7 @@ export class ShapesProxy {
   /** A proxy over a connection (started or not) to the hub. */
   constructor(readonly connection: HubConnection) {
     this.send = {
-      hello: () => connection.send("Shapes|Hello"),
+      hello: () => this.connection.send("Shapes|Hello"),
     };
   }
 
@@ -35,17 +35,17 @@ export class ShapesProxy {
 
   /** A stream from the server. */
   count(n: number, delayMs: number): HubStream<number> {
-    return hubStream(() => this.connection.stream<number>("Shapes|Count", n, delayMs));
+    return $hubStream(() => this.connection.stream<number>("Shapes|Count", n, delayMs));
   }
 
   /** A stream from the caller. */
   sum(numbers: Upload<number>): Promise<number> {
-    return this.connection.invoke<number>("Shapes|Sum", upload(numbers));
+    return this.connection.invoke<number>("Shapes|Sum", $upload(numbers));
   }
 
   /** Two streams from the caller, and an ordinary argument between them. */
   dot(xs: Upload<number>, scale: number, ys: Upload<number>): Promise<number> {
-    return this.connection.invoke<number>("Shapes|Dot", upload(xs), scale, upload(ys));
+    return this.connection.invoke<number>("Shapes|Dot", $upload(xs), scale, $upload(ys));
   }
 
   /**
@@ -56,7 +56,7 @@ export class ShapesProxy {
    * invocation.
    */
   wait(ms: number, signal?: AbortSignal): Promise<boolean> {
-    return abortable(signal, () => this.connection.invoke<boolean>("Shapes|Wait", ms));
+    return $abortable(signal, () => this.connection.invoke<boolean>("Shapes|Wait", ms));
   }
 
   /** A method that asks its caller for a client result. */
@@ -98,11 +98,11 @@ export const ShapesClientReceiver = {
    * `start()` so no call is missed; `dispose()` on the result removes every handler.
    */
   register(connection: HubConnection, receiver: ShapesClient): Registration {
-    const handlers = new Handlers(connection);
-    const cancellations = new Cancellations(connection, handlers);
+    const handlers = new $Handlers(connection);
+    const cancellations = new $Cancellations(connection, handlers);
     handlers.on(["ShapesClient|Notify", "Notify"], (text: string) => receiver.notify(text));
     handlers.on(["ShapesClient|Answer", "Answer"], (question: string) => receiver.answer(question));
-    handlers.on(["ShapesClient|Work", "Work"], async (ms: number, cancel: CancellationMarker | null) => {
+    handlers.on(["ShapesClient|Work", "Work"], async (ms: number, cancel: $CancellationMarker | null) => {
       try {
         return await receiver.work(ms, cancellations.open(cancel));
       } finally {
@@ -121,7 +121,7 @@ export const ShapesClientReceiver = {
  */
 export interface HubStream<T> extends IStreamResult<T>, AsyncIterable<T> {}
 
-function hubStream<T>(start: () => IStreamResult<T>, signal?: AbortSignal): HubStream<T> {
+function $hubStream<T>(start: () => IStreamResult<T>, signal?: AbortSignal): HubStream<T> {
   let result: IStreamResult<T> | undefined;
   const subscribe = (subscriber: IStreamSubscriber<T>): ISubscription<T> => {
     if (signal?.aborted) {
@@ -186,6 +186,10 @@ function hubStream<T>(start: () => IStreamResult<T>, signal?: AbortSignal): HubS
           notify();
         },
         error: (error: unknown) => {
+          if (signal?.aborted) {
+            // Aborting ends the stream at once: items not taken yet are dropped.
+            items.length = 0;
+          }
           failure ??= { error };
           ended = true;
           notify();
@@ -233,7 +237,7 @@ function hubStream<T>(start: () => IStreamResult<T>, signal?: AbortSignal): HubS
  */
 export type Upload<T> = AsyncIterable<T> | IStreamResult<T>;
 
-function upload<T>(source: Upload<T>): IStreamResult<T> {
+function $upload<T>(source: Upload<T>): IStreamResult<T> {
   if ("subscribe" in source) {
     return source;
   }
@@ -266,7 +270,7 @@ function upload<T>(source: Upload<T>): IStreamResult<T> {
   };
 }
 
-function abortable<T>(signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
+function $abortable<T>(signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
   if (!signal) {
     return call();
   }
@@ -294,7 +298,7 @@ export interface Registration {
   dispose(): void;
 }
 
-class Handlers implements Registration {
+class $Handlers implements Registration {
   private readonly entries: [string, (...args: any[]) => unknown][] = [];
 
   constructor(private readonly connection: HubConnection) {}
@@ -315,7 +319,7 @@ class Handlers implements Registration {
 }
 
 /** What a server sends in the argument slot of a `CancellationToken` parameter. */
-interface CancellationMarker {
+interface $CancellationMarker {
   Id: string;
 }
 
@@ -323,10 +327,10 @@ interface CancellationMarker {
  * The signals handed to running handlers, by marker id: the server aborts one with
  * `CancelTokenFromServer`, and the connection closing aborts them all.
  */
-class Cancellations {
+class $Cancellations {
   private readonly controllers = new Map<string, AbortController>();
 
-  constructor(connection: HubConnection, handlers: Handlers) {
+  constructor(connection: HubConnection, handlers: $Handlers) {
     handlers.on(["CancelTokenFromServer"], (request: { CancellationGuid?: string | null } | null) => {
       const id = request?.CancellationGuid;
       if (id) {
@@ -342,7 +346,7 @@ class Cancellations {
     });
   }
 
-  open(marker: CancellationMarker | null): AbortSignal {
+  open(marker: $CancellationMarker | null): AbortSignal {
     const controller = new AbortController();
     if (marker?.Id) {
       this.controllers.set(marker.Id, controller);
@@ -350,7 +354,7 @@ class Cancellations {
     return controller.signal;
   }
 
-  close(marker: CancellationMarker | null): void {
+  close(marker: $CancellationMarker | null): void {
     if (marker?.Id) {
       this.controllers.delete(marker.Id);
     }

@@ -435,6 +435,32 @@ testCase("counter cancelled by an AbortSignal -> loop throws the reason, counter
     expectEqual(await pollFor(() => hub.counterCancelled(), true, 3_000), true, "counterCancelled after the abort");
   });
 });
+testCase("counter aborted while items are buffered -> no item after the abort, the reason at once", async () => {
+  await withPeers(1, async ([peer]) => {
+    const { hub } = peer!;
+    const controller = new AbortController();
+    const reason = new Error("stop at once");
+    const items: number[] = [];
+    let caught: { error: unknown } | undefined;
+    try {
+      // No delay between items: while the loop body waits, the stream's items pile up in
+      // the iterator's buffer; aborting must drop them, not yield them first.
+      for await (const n of hub.counter(1000, 0, controller.signal)) {
+        items.push(n);
+        if (items.length === 1) {
+          await delay(100);
+          controller.abort(reason);
+        }
+      }
+    } catch (error) {
+      caught = { error };
+    }
+    if (!caught) fail(`the loop ended without an error after ${show(items)}`);
+    if (caught.error !== reason) fail(`the loop threw ${show(errText(caught.error))}, not the abort reason`);
+    expectEqual(items, [0], "items (none after the abort)");
+    expectEqual(await pollFor(() => hub.counterCancelled(), true, 3_000), true, "counterCancelled after the abort");
+  });
+});
 testCase("counter cancelled by subscription.dispose() -> counterCancelled() true", async () => {
   await withPeers(1, async ([peer]) => {
     const { hub } = peer!;

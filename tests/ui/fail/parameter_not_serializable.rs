@@ -1,7 +1,6 @@
-// A parameter type without serde derives. The readable error is `Point cannot travel as a
-// SignalR argument, item or result`, at the type. Today rustc also reports the raw serde
-// bounds of the generated proxy and dispatch (some at the attribute); the expected output
-// records that until the macro stops producing them.
+// A parameter type without serde derives: every error is `Point cannot travel as a SignalR
+// argument, item or result`, at the type (once per use: the proxy encodes it, the dispatch
+// decodes it).
 
 pub struct Point {
     pub x: i32,

@@ -1,7 +1,6 @@
-// A result type without serde derives. The readable error is `Point cannot travel as a
-// SignalR argument, item or result`, at the type. Today rustc also reports the raw serde
-// bounds of the generated proxy and dispatch (some at the attribute); the expected output
-// records that until the macro stops producing them.
+// A result type without serde derives: every error is at the type. Most read `Point cannot
+// travel as a SignalR argument, item or result`; rustc reports the proxy's
+// `impl Future<Output = Result<Point, _>>` return type with serde's own bounds.
 
 pub struct Point {
     pub x: i32,

@@ -220,26 +220,13 @@ impl Hub {
         self
     }
 
-    /// The method a target names: the plain name or `Interface|Name`, case-insensitively.
+    /// The method a target names: the plain name or `Interface|Name`, case-insensitively
+    /// (the rule of [`signalr_protocol::names`], which the contract model shares).
     pub fn resolve(&self, target: &str) -> Option<&HubMethod> {
-        let name = match target.split_once('|') {
-            Some((iface, name)) => {
-                let matches = self
-                    .interface
-                    .as_deref()
-                    .is_some_and(|i| i.eq_ignore_ascii_case(iface));
-                if !matches {
-                    return None;
-                }
-                name
-            }
-            None => target,
-        };
-        let i = if name.chars().any(char::is_uppercase) {
-            *self.index.get(&name.to_lowercase())?
-        } else {
-            *self.index.get(name)?
-        };
+        let name = signalr_protocol::names::method_of(self.interface.as_deref(), target)?;
+        let i = *self
+            .index
+            .get(signalr_protocol::names::key(name).as_ref())?;
         self.methods.get(i)
     }
 }

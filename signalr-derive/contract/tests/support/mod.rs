@@ -148,6 +148,10 @@ pub fn check_ref(defs: &[TypeDef], ty: &TypeRef, v: &Value, at: &str) -> Result<
                 bad("a string")
             }
         }
+        TypeRef::Char => match v.as_str() {
+            Some(s) if s.chars().count() == 1 => Ok(()),
+            _ => bad("a one-character string"),
+        },
         TypeRef::Bytes => match v {
             Value::String(_) => Ok(()),
             _ => bad("base64 text"),
@@ -222,6 +226,8 @@ pub fn check_ref(defs: &[TypeDef], ty: &TypeRef, v: &Value, at: &str) -> Result<
 fn check_key(defs: &[TypeDef], key: &TypeRef, k: &str, at: &str) -> Result<(), String> {
     match key {
         TypeRef::String => Ok(()),
+        TypeRef::Char if k.chars().count() == 1 => Ok(()),
+        TypeRef::Char => Err(format!("{at}: not a one-character key")),
         TypeRef::Int { .. } => match k.parse::<i128>().is_ok() || k.parse::<u128>().is_ok() {
             true => Ok(()),
             false => Err(format!("{at}: not an integer key")),
@@ -453,6 +459,7 @@ pub fn sample(defs: &[TypeDef], ty: &TypeRef) -> Value {
         TypeRef::Int { .. } => json!(7),
         TypeRef::Float { .. } => json!(1.5),
         TypeRef::String => json!("s"),
+        TypeRef::Char => json!("c"),
         TypeRef::Bytes => json!("AQI="),
         TypeRef::SerdeBytes => json!([1, 2]),
         TypeRef::Uuid => json!("67e55044-10b1-426f-9247-bb680e5fe0c8"),
