@@ -250,12 +250,48 @@ impl fmt::Debug for HubMethod {
 /// Connection lifecycle hooks.
 pub type ConnectionHook = Arc<dyn Fn(Caller) -> BoxFuture<()> + Send + Sync>;
 
+/// What a connection's user must satisfy to connect to a hub or to invoke one of its
+/// methods (ASP.NET Core's `[Authorize]`, `[Authorize(Roles = ..)]`,
+/// `[Authorize(Policy = ..)]`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Requirement {
+    /// Any authenticated user.
+    Authenticated,
+    /// An authenticated user with at least one of these roles.
+    AnyRole(Vec<String>),
+    /// An authenticated user the named policy accepts (policies are registered on the
+    /// server's builder; a name with no policy refuses everyone).
+    Policy(String),
+}
+
+impl Requirement {
+    /// Any authenticated user.
+    pub fn authenticated() -> Self {
+        Requirement::Authenticated
+    }
+
+    /// An authenticated user with at least one of `roles`.
+    pub fn any_role(roles: impl IntoIterator<Item = impl Into<String>>) -> Self {
+        Requirement::AnyRole(roles.into_iter().map(Into::into).collect())
+    }
+
+    /// An authenticated user the policy named `name` accepts.
+    pub fn policy(name: impl Into<String>) -> Self {
+        Requirement::Policy(name.into())
+    }
+}
+
 /// A hub: methods reachable by name (case-insensitively, and as `Interface|Method`).
 #[derive(Clone, Default)]
 pub struct Hub {
     pub(crate) interface: Option<String>,
     pub(crate) methods: Vec<HubMethod>,
     index: HashMap<String, usize>,
+    /// What every connection must satisfy (checked when it connects).
+    pub(crate) requirements: Vec<Requirement>,
+    /// What the caller of a method must satisfy, by lower-cased method name.
+    method_requirements: HashMap<String, Vec<Requirement>>,
     pub(crate) on_connected: Option<ConnectionHook>,
     pub(crate) on_disconnected: Option<ConnectionHook>,
 }
@@ -265,6 +301,7 @@ impl fmt::Debug for Hub {
         f.debug_struct("Hub")
             .field("interface", &self.interface)
             .field("methods", &self.methods)
+            .field("requirements", &self.requirements)
             .finish_non_exhaustive()
     }
 }
@@ -307,6 +344,34 @@ impl Hub {
             }
         }
         self
+    }
+
+    /// Adds a requirement every connection must satisfy: checked at negotiate and when the
+    /// transport connects (401 for an anonymous user, 403 for one that does not satisfy it).
+    pub fn require(mut self, requirement: Requirement) -> Self {
+        self.requirements.push(requirement);
+        self
+    }
+
+    /// Adds a requirement to the method named `name` (case-insensitively, before or after
+    /// the method is added): a caller that does not satisfy it gets ASP.NET Core's
+    /// "Failed to invoke 'X' because user is unauthorized", before its arguments are bound.
+    pub fn require_method(mut self, name: &str, requirement: Requirement) -> Self {
+        self.method_requirements
+            .entry(name.to_lowercase())
+            .or_default()
+            .push(requirement);
+        self
+    }
+
+    /// The requirements of the method named `name` (as registered).
+    pub(crate) fn method_requirements(&self, name: &str) -> &[Requirement] {
+        let found = if name.chars().any(char::is_uppercase) {
+            self.method_requirements.get(&name.to_lowercase())
+        } else {
+            self.method_requirements.get(name)
+        };
+        found.map_or(&[], Vec::as_slice)
     }
 
     /// Runs `hook` when a connection has completed its handshake.

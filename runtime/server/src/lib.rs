@@ -37,7 +37,7 @@ mod transports;
 pub use clients::{ClientProxy, Clients, Groups, SingleClientProxy};
 pub use hub::{
     BoxFuture, BoxStream, Call, Caller, ConnectionHook, Hub, HubError, HubMethod, HubStream,
-    MethodHandler, MethodKind, RawUploadStream, Reply, UploadStream, hub_stream,
+    MethodHandler, MethodKind, RawUploadStream, Reply, Requirement, UploadStream, hub_stream,
 };
 pub use options::HubOptions;
 pub use server::{Authenticate, HubServer, RouterExt};
