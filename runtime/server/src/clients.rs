@@ -7,7 +7,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use axum::extract::ws::Utf8Bytes;
@@ -19,6 +19,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::hub::HubError;
+use crate::scaleout::GroupChange;
 
 /// One encoded frame, ready for the transport.
 #[derive(Debug, Clone)]
@@ -131,9 +132,11 @@ impl Connection {
 /// Every connection of a hub, and its groups.
 pub(crate) struct Registry {
     pub(crate) connections: RwLock<HashMap<Arc<str>, Arc<Connection>>>,
-    groups: RwLock<HashMap<String, HashSet<Arc<str>>>>,
+    pub(crate) groups: RwLock<HashMap<String, HashSet<Arc<str>>>>,
     /// How long a client result may take.
     client_result_timeout: Duration,
+    /// The backplane to the other servers of a farm, if any.
+    pub(crate) scaleout: OnceLock<crate::scaleout::ScaleOut>,
 }
 
 impl Registry {
@@ -142,6 +145,7 @@ impl Registry {
             connections: RwLock::default(),
             groups: RwLock::default(),
             client_result_timeout,
+            scaleout: OnceLock::new(),
         }
     }
 
@@ -152,14 +156,18 @@ impl Registry {
     }
 
     pub(crate) fn remove(&self, id: &str) {
-        if let Ok(mut m) = self.connections.write() {
-            m.remove(id);
-        }
+        let removed = self.connections.write().ok().and_then(|mut m| m.remove(id));
         if let Ok(mut g) = self.groups.write() {
-            g.retain(|_, members| {
-                members.remove(id);
-                !members.is_empty()
+            g.retain(|name, members| {
+                let keep = !members.remove(id) || !members.is_empty();
+                if !keep {
+                    crate::scaleout::group_closed(self, name);
+                }
+                keep
             });
+        }
+        if let Some(c) = removed {
+            crate::scaleout::connection_closed(self, id, c.user.as_deref());
         }
     }
 
@@ -167,7 +175,7 @@ impl Registry {
         self.connections.read().ok()?.get(id).cloned()
     }
 
-    fn select(&self, target: &Target) -> Vec<Arc<Connection>> {
+    pub(crate) fn select(&self, target: &Target) -> Vec<Arc<Connection>> {
         let Ok(conns) = self.connections.read() else {
             return Vec::new();
         };
@@ -209,7 +217,7 @@ impl Registry {
 
 /// Who a message goes to.
 #[derive(Debug, Clone)]
-enum Target {
+pub(crate) enum Target {
     All {
         except: Vec<String>,
     },
@@ -221,7 +229,7 @@ enum Target {
     Users(Vec<String>),
 }
 
-fn invocation_frame(
+pub(crate) fn invocation_frame(
     protocol: Protocol,
     id: Option<String>,
     method: &str,
@@ -375,6 +383,9 @@ impl ClientProxy {
     /// Invokes `method` on every selected client without waiting for replies. The message is
     /// encoded once per protocol in use. Returns how many connections it was queued on.
     pub fn send(&self, method: &str, args: &(dyn IntoArguments + Sync)) -> Result<usize, HubError> {
+        if let Some(sent) = crate::scaleout::send(&self.registry, &self.target, method, args) {
+            return sent;
+        }
         let targets = self.registry.select(&self.target);
         let mut encoded: [Option<Frame>; 2] = [None, None];
         let mut sent = 0;
@@ -415,7 +426,12 @@ impl SingleClientProxy {
     /// Invokes `method` on the client without waiting for a reply.
     pub fn send(&self, method: &str, args: &(dyn IntoArguments + Sync)) -> Result<bool, HubError> {
         let Some(c) = self.registry.get(&self.connection_id) else {
-            return Ok(false);
+            return crate::scaleout::send_to_remote(
+                &self.registry,
+                &self.connection_id,
+                method,
+                args,
+            );
         };
         Ok(c.push(invocation_frame(c.protocol, None, method, args)?))
     }
@@ -428,6 +444,13 @@ impl SingleClientProxy {
         args: &(dyn IntoArguments + Sync),
         cancel: &CancellationToken,
     ) -> Result<Option<Payload<'static>>, HubError> {
+        let timeout = self.registry.client_result_timeout;
+        if self.registry.get(&self.connection_id).is_none()
+            && let Some(answer) =
+                crate::scaleout::invoke_remote(&self.registry, &self.connection_id, method, args)
+        {
+            return crate::scaleout::wait_for_result(answer?, timeout, cancel).await;
+        }
         let c = self.registry.get(&self.connection_id).ok_or_else(|| {
             HubError::new(format!(
                 "Connection '{}' does not exist.",
@@ -443,7 +466,6 @@ impl SingleClientProxy {
         if !c.push(frame) {
             c.complete_result(&id, Err(HubError::new("Connection disconnected.")));
         }
-        let timeout = self.registry.client_result_timeout;
         // The calling hub method's invocation slot is free while the client answers.
         let outcome = crate::connection::without_slot(async {
             tokio::select! {
@@ -487,26 +509,49 @@ impl fmt::Debug for Groups {
 }
 
 impl Groups {
-    /// Adds a connection to a group (a connection that no longer exists is ignored).
-    pub fn add(&self, connection_id: &str, group: &str) {
+    /// Adds a connection to a group (a connection that no longer exists is ignored). With a
+    /// backplane, the connection may be on another server of the farm; await the returned
+    /// [`GroupChange`] to know the change has taken effect across the farm.
+    pub fn add(&self, connection_id: &str, group: &str) -> GroupChange {
         let Some(c) = self.registry.get(connection_id) else {
-            return;
+            return GroupChange::remote(crate::scaleout::change_remote_group(
+                &self.registry,
+                connection_id,
+                group,
+                true,
+            ));
         };
+        let mut opened = None;
         if let Ok(mut g) = self.registry.groups.write() {
-            g.entry(group.to_owned()).or_default().insert(c.id.clone());
+            let members = g.entry(group.to_owned()).or_default();
+            if members.is_empty() {
+                opened = crate::scaleout::group_opened(&self.registry, group);
+            }
+            members.insert(c.id.clone());
         }
+        GroupChange::subscribing(opened)
     }
 
-    /// Removes a connection from a group.
-    pub fn remove(&self, connection_id: &str, group: &str) {
+    /// Removes a connection from a group (with a backplane, also one on another server).
+    pub fn remove(&self, connection_id: &str, group: &str) -> GroupChange {
+        if self.registry.get(connection_id).is_none() {
+            return GroupChange::remote(crate::scaleout::change_remote_group(
+                &self.registry,
+                connection_id,
+                group,
+                false,
+            ));
+        }
         if let Ok(mut g) = self.registry.groups.write()
             && let Some(members) = g.get_mut(group)
         {
             members.remove(connection_id);
             if members.is_empty() {
                 g.remove(group);
+                crate::scaleout::group_closed(&self.registry, group);
             }
         }
+        GroupChange::done()
     }
 }
 

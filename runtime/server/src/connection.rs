@@ -181,6 +181,7 @@ pub(crate) async fn run(
         abort.clone(),
     ));
     state.registry.add(conn.clone());
+    crate::scaleout::connection_opened(&state.registry, &id, user.as_deref()).await;
     let caller = Caller {
         connection_id: id.clone(),
         user,

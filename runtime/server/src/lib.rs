@@ -30,6 +30,7 @@ mod clients;
 mod connection;
 mod hub;
 mod options;
+pub mod scaleout;
 mod server;
 mod stateful;
 mod transports;
@@ -40,6 +41,7 @@ pub use hub::{
     MethodHandler, MethodKind, RawUploadStream, Reply, Requirement, UploadStream, hub_stream,
 };
 pub use options::HubOptions;
+pub use scaleout::GroupChange;
 pub use server::{Authenticate, HubServer, RouterExt};
 pub use signalr_protocol::IntoArguments;
 pub use signalr_protocol::negotiate::TransportType;

@@ -116,6 +116,19 @@ impl HubServer {
         self
     }
 
+    /// Joins a farm of servers through `backplane` (e.g. Redis): every message to clients
+    /// also reaches the matching connections of the other servers, group changes and client
+    /// results reach connections there. Call once, before serving.
+    pub fn with_backplane(self, backplane: impl crate::scaleout::Backplane) -> Self {
+        crate::scaleout::attach(
+            &self.state.registry,
+            self.state.hub.interface.as_deref(),
+            &self.state.options.supported_protocols,
+            Arc::new(backplane),
+        );
+        self
+    }
+
     /// The routes of the hub at `path`: `POST {path}/negotiate`, and at `{path}` the
     /// WebSocket endpoint, Server-Sent Events and long polling (`GET`), their sends (`POST`)
     /// and the end of a long-polling connection (`DELETE`). Merge them into an application's
