@@ -155,7 +155,7 @@ async fn a_stuck_redis_fills_the_queue_and_publishes_are_dropped_without_waiting
     let results: Vec<_> = (0..2000)
         .map(|i| a.publish("s", format!("{i}"), true))
         .collect();
-    assert!(results.iter().any(|r| *r == Err(PublishError::Full)));
+    assert!(results.contains(&Err(PublishError::Full)));
     assert!(results.iter().filter(|r| r.is_ok()).count() < 1000);
     redis.resume();
     // The link catches up and publishes again.

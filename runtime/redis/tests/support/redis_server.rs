@@ -5,7 +5,7 @@
 //! can skip; with `SIGNALR_REQUIRE_REDIS=1` (set by `scripts/test`, which installs it) a
 //! missing server fails the test instead.
 
-#![allow(dead_code, clippy::panic, clippy::unwrap_used)]
+#![allow(dead_code, unreachable_pub, clippy::panic, clippy::unwrap_used)]
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
