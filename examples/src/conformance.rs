@@ -194,11 +194,13 @@ impl Conformance for ConformanceHub {
     }
 
     async fn join_group(&self, group: String, caller: Caller) {
-        caller.groups.add(&caller.connection_id, &group);
+        // Awaited so that, in a farm, the group's messages from other servers reach this
+        // connection once the call returns.
+        let _ = caller.groups.add(&caller.connection_id, &group).await;
     }
 
     async fn leave_group(&self, group: String, caller: Caller) {
-        caller.groups.remove(&caller.connection_id, &group);
+        let _ = caller.groups.remove(&caller.connection_id, &group).await;
     }
 
     async fn send_to_group(
