@@ -85,10 +85,11 @@ impl Mailbox {
     fn put(&self, m: Inbound) {
         if self.depth.fetch_add(1, Ordering::Relaxed) >= self.capacity {
             self.depth.fetch_sub(1, Ordering::Relaxed);
-            if self.overflowed.fetch_add(1, Ordering::Relaxed) == 0 {
+            let n = self.overflowed.fetch_add(1, Ordering::Relaxed) + 1;
+            if n.is_power_of_two() {
                 tracing::warn!(
                     capacity = self.capacity,
-                    "messages from Redis arrive faster than they are delivered; dropping"
+                    "messages from Redis arrive faster than they are delivered: {n} dropped so far"
                 );
             }
             return;

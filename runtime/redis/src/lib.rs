@@ -71,4 +71,3 @@ mod receive;
 mod golden_tests;
 
 pub use backplane::{Error, RedisBackplane, RedisOptions};
-pub use msgpack::WireError;

@@ -22,6 +22,8 @@ use crate::inbox::{Echoes, Expected, Inbox, Mailbox, PushSink, mailbox};
 
 /// Publishes sent to Redis in one pipeline at most.
 const MAX_BATCH: usize = 512;
+/// How often dropped publishes are reported while connected.
+const REPORT_EVERY: Duration = Duration::from_secs(1);
 /// Channels named in one SUBSCRIBE or UNSUBSCRIBE at most.
 const MAX_CHANNELS_PER_COMMAND: usize = 256;
 
@@ -371,6 +373,7 @@ impl LinkTask {
         if dropped > 0 {
             tracing::warn!("{dropped} messages were not published while Redis was unreachable");
         }
+        let mut reported = tokio::time::Instant::now();
         loop {
             let idle = tokio::time::sleep(self.options.health_check_interval);
             let step = tokio::select! {
@@ -392,6 +395,14 @@ impl LinkTask {
             };
             if let Err(e) = step {
                 return End::Lost(e);
+            }
+            // Publishes dropped for a full queue are reported once a second at most.
+            if self.dropped.load(Ordering::Relaxed) > 0 && reported.elapsed() >= REPORT_EVERY {
+                reported = tokio::time::Instant::now();
+                let dropped = self.dropped.swap(0, Ordering::Relaxed);
+                tracing::warn!(
+                    "{dropped} messages were not published: the Redis publish queue was full"
+                );
             }
         }
     }

@@ -8,7 +8,7 @@ use bytes::Bytes;
 /// Why a backplane message could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
-pub enum WireError {
+pub(crate) enum WireError {
     /// The message ended inside a value.
     #[error("unexpected end of a backplane message")]
     Truncated,
