@@ -101,7 +101,7 @@ async fn run() -> Result<(), Error> {
     for c in [alice_conn, bob_conn, carol_conn] {
         c.stop().await;
     }
-    server.shutdown();
+    server.shutdown().await;
 
     let bob_saw = bob_screen
         .seen

@@ -47,10 +47,10 @@ async fn main() -> ExitCode {
         println!("listening on http://{addr}");
     }
     let handle = server.clone();
-    let served = axum::serve(listener, app)
+    let served = signalr_server::serve(listener, app)
         .with_graceful_shutdown(async move {
             let _ = tokio::signal::ctrl_c().await;
-            handle.shutdown();
+            handle.shutdown().await;
         })
         .await;
     match served {

@@ -16,13 +16,11 @@
 
 mod farm;
 
-use std::collections::HashMap;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use axum::http::HeaderMap;
 use signalr_redis::RedisBackplane;
-use signalr_server::{HubOptions, HubServer, RouterExt};
+use signalr_server::{AuthRequest, HubOptions, HubServer, Identity, Refusal, RouterExt};
 
 /// The command line.
 struct Args {
@@ -50,18 +48,8 @@ fn parse_args() -> Result<Args, String> {
 }
 
 /// A farm's users: the access token is the user name (a test farm has no secrets).
-fn user_of(
-    headers: &HeaderMap,
-    query: &HashMap<String, String>,
-) -> Result<Option<String>, axum::http::StatusCode> {
-    let bearer = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    Ok(bearer
-        .or(query.get("access_token").map(String::as_str))
-        .filter(|u| !u.is_empty())
-        .map(str::to_owned))
+fn user_of(req: &AuthRequest<'_>) -> std::future::Ready<Result<Option<Identity>, Refusal>> {
+    std::future::ready(Ok(req.bearer_token().map(Identity::new)))
 }
 
 async fn shutdown_signal() {
@@ -120,9 +108,18 @@ async fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let server = HubServer::with_options(farm::with_farm_methods(hub), options)
+            let built = HubServer::builder(farm::with_farm_methods(hub))
+                .options(options)
                 .authenticate(user_of)
-                .with_backplane(backplane.clone());
+                .backplane(backplane.clone())
+                .build();
+            let server = match built {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("conformance-server: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
             if !backplane.connected(Duration::from_secs(10)).await {
                 eprintln!(
                     "conformance-server: not connected to Redis at {url} yet; serving anyway"
@@ -140,10 +137,10 @@ async fn main() -> ExitCode {
         }
     }
     let handle = server.clone();
-    let served = axum::serve(listener, app)
+    let served = signalr_server::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
-            handle.shutdown();
+            handle.shutdown().await;
         })
         .await;
     match served {

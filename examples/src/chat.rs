@@ -146,7 +146,7 @@ impl Chat for ChatHub {
         };
         ChatClientProxy::new(caller.clients.others_in_group(room.clone()))
             .joined(room.clone(), name)?;
-        caller.groups.add(&caller.connection_id, &room);
+        caller.groups.add(&caller.connection_id, &room).await?;
         Ok(others)
     }
 
@@ -180,7 +180,7 @@ impl Chat for ChatHub {
         if let Some(m) = self.lock()?.members.get_mut(&room) {
             m.remove(caller.connection_id.as_ref());
         }
-        caller.groups.remove(&caller.connection_id, &room);
+        caller.groups.remove(&caller.connection_id, &room).await?;
         ChatClientProxy::new(caller.clients.group(room.clone())).left(room, name)
     }
 

@@ -56,9 +56,9 @@ pub trait Conformance {
     /// Asks the caller `Answer(question)` and returns its answer.
     async fn ask_client(&self, question: String, caller: Caller) -> Result<String, HubError>;
     /// Adds the caller to `group`.
-    async fn join_group(&self, group: String, caller: Caller);
+    async fn join_group(&self, group: String, caller: Caller) -> Result<(), HubError>;
     /// Removes the caller from `group`.
-    async fn leave_group(&self, group: String, caller: Caller);
+    async fn leave_group(&self, group: String, caller: Caller) -> Result<(), HubError>;
     /// Calls `GroupMessage(group, text)` on every member of `group`.
     async fn send_to_group(
         &self,
@@ -193,14 +193,12 @@ impl Conformance for ConformanceHub {
             .await
     }
 
-    async fn join_group(&self, group: String, caller: Caller) {
-        // Awaited so that, in a farm, the group's messages from other servers reach this
-        // connection once the call returns.
-        let _ = caller.groups.add(&caller.connection_id, &group).await;
+    async fn join_group(&self, group: String, caller: Caller) -> Result<(), HubError> {
+        caller.groups.add(&caller.connection_id, &group).await
     }
 
-    async fn leave_group(&self, group: String, caller: Caller) {
-        let _ = caller.groups.remove(&caller.connection_id, &group).await;
+    async fn leave_group(&self, group: String, caller: Caller) -> Result<(), HubError> {
+        caller.groups.remove(&caller.connection_id, &group).await
     }
 
     async fn send_to_group(

@@ -286,10 +286,84 @@ async fn oversized_messages_close_the_connection() {
     echo_works(&mut bystander, 7).await;
 }
 
+/// The close status of the WebSocket, once the server has closed it.
+async fn close_code(ws: &mut Ws) -> Option<u16> {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .expect("closed within 5 s")
+        {
+            Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => return None,
+        }
+    }
+}
+
+#[tokio::test]
+async fn one_mebibyte_messages_and_invalid_utf8_get_a_close_with_an_error() {
+    let (addr, _server) = start(HubOptions::default()).await;
+    let mut bystander = client(&addr, Protocol::Json).await;
+
+    // A 1 MiB JSON invocation, one WebSocket message.
+    let mut json = client(&addr, Protocol::Json).await;
+    let big = "x".repeat(1 << 20);
+    send_json(
+        &mut json,
+        &format!(r#"{{"type":1,"invocationId":"1","target":"Echo","arguments":["{big}"]}}"#),
+    )
+    .await;
+    assert_eq!(
+        close_error(next_message(&mut json, Protocol::Json).await),
+        "Connection closed with an error."
+    );
+    assert_eq!(close_code(&mut json).await, Some(1009));
+    echo_works(&mut bystander, 11).await;
+
+    // A 1 MiB MessagePack invocation: [1, {}, "1", "EchoBytes", [bin 1 MiB]].
+    let mut mp = client(&addr, Protocol::MessagePack).await;
+    let mut body = vec![0x95, 0x01, 0x80, 0xa1, b'1', 0xa9];
+    body.extend_from_slice(b"EchoBytes");
+    body.extend_from_slice(&[0x91, 0xc6, 0x00, 0x10, 0x00, 0x00]);
+    body.resize(body.len() + (1 << 20), 0x5a);
+    let mut frame = Vec::new();
+    let mut len = body.len();
+    while len >= 0x80 {
+        frame.push((len as u8 & 0x7f) | 0x80);
+        len >>= 7;
+    }
+    frame.push(len as u8);
+    frame.extend_from_slice(&body);
+    mp.send(Message::binary(frame)).await.unwrap();
+    assert_eq!(
+        close_error(next_message(&mut mp, Protocol::MessagePack).await),
+        "Connection closed with an error."
+    );
+    assert_eq!(close_code(&mut mp).await, Some(1009));
+    echo_works(&mut bystander, 12).await;
+
+    // A text message that is not UTF-8.
+    let mut bad = client(&addr, Protocol::Json).await;
+    let raw = tokio_tungstenite::tungstenite::protocol::frame::Frame::message(
+        vec![b'{', 0xff, 0xfe, b'}', 0x1e],
+        tokio_tungstenite::tungstenite::protocol::frame::coding::OpCode::Data(
+            tokio_tungstenite::tungstenite::protocol::frame::coding::Data::Text,
+        ),
+        true,
+    );
+    bad.send(Message::Frame(raw)).await.unwrap();
+    assert_eq!(
+        close_error(next_message(&mut bad, Protocol::Json).await),
+        "Connection closed with an error."
+    );
+    assert_eq!(close_code(&mut bad).await, Some(1007));
+    echo_works(&mut bystander, 13).await;
+}
+
 #[tokio::test]
 async fn a_client_that_stops_reading_is_closed_and_others_carry_on() {
     let options = HubOptions {
-        max_queued_messages: 8,
+        maximum_outgoing_buffer_size: 128 * 1024,
         ..HubOptions::default()
     };
     let (addr, server) = start(options).await;

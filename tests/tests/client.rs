@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use futures_util::StreamExt;
 use signalr_client::{
     Binary, CONNECTION_CLOSED, ClientError, ClientStream, DefaultRetryPolicy, HubConnection,
@@ -488,7 +488,7 @@ async fn a_server_close_without_automatic_reconnect_disconnects() {
     let served = start().await;
     let c = connect(&served.url(), Protocol::MessagePack).await;
     let events = Events::watch(&c);
-    served.server.shutdown();
+    served.server.shutdown().await;
     assert_eq!(events.wait_for("close").await, "close -");
     assert_eq!(c.state(), HubConnectionState::Disconnected);
     assert_eq!(events.list(), ["close -"]);
@@ -560,13 +560,18 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 #[tokio::test]
 async fn access_tokens_headers_and_negotiate_redirects() {
-    let server = HubServer::new(signalr_examples::conformance::hub()).authenticate(|headers, _| {
-        let custom = headers.get("x-custom").and_then(|v| v.to_str().ok());
-        match (bearer(headers), custom) {
-            (Some("secret"), Some("yes")) => Ok(Some("alice".to_owned())),
-            _ => Err(StatusCode::UNAUTHORIZED),
-        }
-    });
+    let server = HubServer::builder(signalr_examples::conformance::hub())
+        .authenticate(|req: &signalr_server::AuthRequest<'_>| {
+            let headers = &req.parts.headers;
+            let custom = headers.get("x-custom").and_then(|v| v.to_str().ok());
+            let user = match (bearer(headers), custom) {
+                (Some("secret"), Some("yes")) => Ok(Some(signalr_server::Identity::new("alice"))),
+                _ => Err(signalr_server::Refusal::unauthorized()),
+            };
+            async move { user }
+        })
+        .build()
+        .unwrap();
     let listener = listen("127.0.0.1:0".parse().unwrap()).unwrap();
     let addr = listener.local_addr().unwrap();
     let hub_url = format!("http://{addr}/hubs/conformance");
@@ -655,7 +660,7 @@ async fn automatic_reconnect_to_a_restarted_server_on_the_same_port() {
         let first_id = c.connection_id().unwrap();
 
         // The server closes every connection allowing reconnects, and goes away.
-        first.server.shutdown();
+        first.server.shutdown().await;
         assert_eq!(events.wait_for("reconnecting").await, "reconnecting -");
         assert_eq!(c.state(), HubConnectionState::Reconnecting);
         assert_eq!(c.connection_id(), None);
@@ -694,7 +699,7 @@ async fn automatic_reconnect_to_a_restarted_server_on_the_same_port() {
         assert!(!events.list().iter().any(|e| e.starts_with("close")));
         c.stop().await;
         assert_eq!(events.wait_for("close").await, "close -");
-        second.server.shutdown();
+        second.server.shutdown().await;
         second.task.abort();
     }
 }
@@ -710,7 +715,7 @@ async fn reconnect_gives_up_after_its_delays() {
         .build();
     let events = Events::watch(&c);
     c.start().await.unwrap();
-    served.server.shutdown();
+    served.server.shutdown().await;
     let close = events.wait_for("close").await;
     let list = events.list();
     assert_eq!(list[0], "reconnecting -");
@@ -726,7 +731,7 @@ async fn reconnect_gives_up_after_its_delays() {
         .build();
     let events = Events::watch(&c);
     c.start().await.unwrap();
-    served.server.shutdown();
+    served.server.shutdown().await;
     assert_eq!(events.wait_for("close").await, "close -");
     assert_eq!(events.list(), ["close -"]);
 }

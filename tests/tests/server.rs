@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use futures_util::{SinkExt, StreamExt};
-use signalr_server::{Hub, HubServer, MethodKind, Reply, RouterExt};
+use signalr_server::{
+    AuthRequest, Hub, HubServer, Identity, MethodKind, Refusal, Reply, RouterExt,
+};
 use tokio_tungstenite::tungstenite::Message;
 
 type Ws =
@@ -84,7 +86,7 @@ async fn shutdown_closes_every_connection_with_a_close_message() {
     let addr = serve(&server).await;
     let mut a = connect(&format!("ws://{addr}/hub")).await;
     let mut b = connect(&format!("ws://{addr}/hub")).await;
-    server.shutdown();
+    server.shutdown().await;
     for ws in [&mut a, &mut b] {
         assert_eq!(
             next_text(ws).await.as_deref(),
@@ -103,14 +105,18 @@ async fn shutdown_closes_every_connection_with_a_close_message() {
 #[tokio::test]
 async fn the_authentication_hook_sets_users_and_refuses_strangers() {
     let events = Arc::new(Mutex::new(Vec::new()));
-    let server = HubServer::new(who_am_i_hub(events.clone())).authenticate(|_headers, query| {
-        match query.get("access_token").map(String::as_str) {
-            Some("alice-token") => Ok(Some("alice".to_owned())),
-            Some("bob-token") => Ok(Some("bob".to_owned())),
-            Some(_) => Err(StatusCode::UNAUTHORIZED),
-            None => Ok(None),
-        }
-    });
+    let server = HubServer::builder(who_am_i_hub(events.clone()))
+        .authenticate(|req: &AuthRequest<'_>| {
+            let user = match req.query.get("access_token").map(String::as_str) {
+                Some("alice-token") => Ok(Some(Identity::new("alice"))),
+                Some("bob-token") => Ok(Some(Identity::new("bob"))),
+                Some(_) => Err(Refusal::unauthorized()),
+                None => Ok(None),
+            };
+            async move { user }
+        })
+        .build()
+        .unwrap();
     let addr = serve(&server).await;
     let mut alice = connect(&format!("ws://{addr}/hub?access_token=alice-token")).await;
     let mut bob = connect(&format!("ws://{addr}/hub?access_token=bob-token")).await;

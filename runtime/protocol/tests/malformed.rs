@@ -242,3 +242,44 @@ fn oversized_messages_close_before_buffering() {
         assert!(r.buffered() < 32 * 1024);
     }
 }
+
+#[test]
+fn messagepack_upload_invocation_without_its_id_slot_is_read_by_its_stream_id() {
+    // signalrcore writes [1, {}, "Sum", [], ["s1"]]: no invocation id element.
+    let body = [
+        0x95, 0x01, 0x80, 0xa3, b'S', b'u', b'm', 0x90, 0x91, 0xa2, b's', b'1',
+    ];
+    match signalr_protocol::Protocol::MessagePack
+        .decode_frame(&body)
+        .unwrap()
+    {
+        HubMessage::Invocation(inv) => {
+            assert_eq!(inv.target, "Sum");
+            assert_eq!(inv.invocation_id.as_deref(), Some("s1"));
+            assert_eq!(inv.stream_ids.unwrap(), ["s1"]);
+            assert!(inv.arguments.is_empty());
+        }
+        other => panic!("not an invocation: {other:?}"),
+    }
+    // Its upload completion has no result kind either: [3, {}, "s1"] is a void Completion.
+    match Protocol::MessagePack
+        .decode_frame(&[0x93, 0x03, 0x80, 0xa2, b's', b'1'])
+        .unwrap()
+    {
+        HubMessage::Completion(c) => {
+            assert_eq!(c.invocation_id, "s1");
+            assert!(matches!(c.result, signalr_protocol::CompletionResult::Void));
+        }
+        other => panic!("not a completion: {other:?}"),
+    }
+    // The five-element form with an id and a target is read as always: no stream ids.
+    let body = [0x95, 0x01, 0x80, 0xa1, b'7', 0xa3, b'A', b'd', b'd', 0x90];
+    match Protocol::MessagePack.decode_frame(&body).unwrap() {
+        HubMessage::Invocation(inv) => {
+            assert_eq!(inv.invocation_id.as_deref(), Some("7"));
+            assert_eq!(inv.target, "Add");
+            assert!(inv.stream_ids.is_none());
+        }
+        other => panic!("not an invocation: {other:?}"),
+    }
+}

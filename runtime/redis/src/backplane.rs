@@ -81,7 +81,7 @@ pub enum Error {
 }
 
 /// A Redis backplane for one hub: give it to the hub's server with
-/// [`HubServer::with_backplane`](signalr_server::HubServer::with_backplane).
+/// [`HubServerBuilder::backplane`](signalr_server::HubServerBuilder::backplane).
 ///
 /// Clones share one backplane (keep one to watch [`RedisBackplane::is_connected`]).
 #[derive(Clone)]

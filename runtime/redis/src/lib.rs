@@ -7,15 +7,17 @@
 //! use signalr_server::{Hub, HubServer, RouterExt};
 //!
 //! # async fn run(hub: Hub) -> Result<(), Box<dyn std::error::Error>> {
-//! let server = HubServer::new(hub).with_backplane(RedisBackplane::new("redis://127.0.0.1:6379")?);
-//! let app = axum::Router::new().hub("/hubs/chat", &server);
+//! let server = HubServer::builder(hub)
+//!     .backplane(RedisBackplane::new("redis://127.0.0.1:6379")?)
+//!     .build()?;
+//! let app: axum::Router = axum::Router::new().hub("/hubs/chat", &server);
 //! # let _ = app; Ok(()) }
 //! ```
 //!
 //! Then every [`Clients`](signalr_server::Clients) target reaches the matching connections of
 //! every server (all, all-except, one or several connections, groups, group-except, others,
 //! users); [`Groups::add`](signalr_server::Groups::add) and `remove` work for a connection on
-//! another server (awaiting them waits for that server's acknowledgement, 30 s at most); and
+//! another server (they return once that server acknowledged the change, 30 s at most); and
 //! a client result can be asked of a connection on another server.
 //!
 //! # On the wire

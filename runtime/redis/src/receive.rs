@@ -216,8 +216,12 @@ pub(crate) async fn group_commands(
         let Some(a) = inner.attached() else { continue };
         let done = match c.action {
             GroupAction::Add => match a.local.add_to_group(&c.connection_id, &c.group) {
-                Some(subscribed) => {
-                    subscribed.await;
+                Some(added) => {
+                    // Acknowledged even when refused (a group limit): the layout has no
+                    // room for an error, and the sender must not wait for nothing.
+                    if let Err(e) = added.await {
+                        tracing::debug!(connection = %c.connection_id, "group add refused: {e}");
+                    }
                     true
                 }
                 None => false,

@@ -26,23 +26,39 @@
 //! acknowledged, waits [`HubOptions::disconnect_timeout`] for a new WebSocket with the same
 //! connection token, and resends.
 
+mod auth;
 mod clients;
 mod connection;
+mod context;
+mod error;
+mod filter;
+mod frame;
 mod hub;
+mod identity;
 mod options;
 pub mod scaleout;
+mod serve;
 mod server;
+mod slot;
 mod stateful;
+mod transport;
 mod transports;
+mod writer;
 
-pub use clients::{ClientProxy, Clients, Groups, SingleClientProxy};
-pub use hub::{
-    BoxFuture, BoxStream, Call, Caller, ConnectionHook, Hub, HubError, HubMethod, HubStream,
-    MethodHandler, MethodKind, RawUploadStream, Reply, Requirement, UploadStream, hub_stream,
+pub use auth::{
+    AuthFuture, AuthRequest, Authenticator, Policy, Refusal, UserIdProvider, policy_fn,
 };
+pub use clients::{Caller, ClientProxy, Clients, Groups, SingleClientProxy};
+pub use error::HubError;
+pub use filter::{FilterFuture, HubFilter, Next};
+pub use hub::{
+    BoxFuture, BoxStream, Call, ConnectionHook, Hub, HubMethod, HubStream, MethodHandler,
+    MethodKind, RawUploadStream, Reply, Requirement, UploadStream, hub_stream,
+};
+pub use identity::Identity;
 pub use options::HubOptions;
-pub use scaleout::GroupChange;
-pub use server::{Authenticate, HubServer, RouterExt};
+pub use serve::{Serve, ServeOptions, serve};
+pub use server::{BuildError, HubServer, HubServerBuilder, RouterExt};
 pub use signalr_protocol::IntoArguments;
 pub use signalr_protocol::negotiate::TransportType;
 pub use tokio_util::sync::CancellationToken;

@@ -27,9 +27,39 @@ pub struct HubOptions {
     pub supported_protocols: Vec<Protocol>,
     /// How long the server waits for a client result (30 s).
     pub client_result_timeout: Duration,
-    /// Outgoing messages queued per connection before the connection is considered stuck and
-    /// closed (a client that stops reading cannot make the server buffer without bound).
-    pub max_queued_messages: usize,
+    /// The bytes of outgoing messages queued per connection (1 MiB). A broadcast that would
+    /// go past it means the client stopped reading: the connection is closed with an error.
+    /// An invocation's own replies and stream items wait for room instead, up to
+    /// [`HubOptions::transport_send_timeout`].
+    pub maximum_outgoing_buffer_size: usize,
+    /// How long a send to a client may wait for room in its queue, or for its transport to
+    /// take it, before the connection is closed (10 s, as ASP.NET Core's
+    /// `TransportSendTimeout`).
+    pub transport_send_timeout: Duration,
+    /// The bytes of received invocations waiting for an invocation slot before the server
+    /// stops reading from the connection (64 KiB): a client that sends faster than its
+    /// invocations run is slowed down by TCP instead of growing the server's memory.
+    pub maximum_pending_invocation_bytes: usize,
+    /// Upload streams (client to server) one connection may have open at once (100).
+    pub maximum_upload_streams_per_connection: usize,
+    /// Streams (server to client) one connection may have running at once (100).
+    pub maximum_streams_per_connection: usize,
+    /// Groups one connection may be in at once (1 000).
+    pub maximum_groups_per_connection: usize,
+    /// The longest group name, in bytes (1 024).
+    pub maximum_group_name_length: usize,
+    /// Connections the server accepts at once; more are refused with 503 (no limit).
+    pub maximum_connections: Option<usize>,
+    /// Connections one user may have open at once; more are refused with 429 (no limit).
+    pub maximum_connections_per_user: Option<usize>,
+    /// Connections one client address may have open at once; more are refused with 429 (no
+    /// limit). The address is known with `signalr_server::serve`, or axum's `ConnectInfo`.
+    pub maximum_connections_per_address: Option<usize>,
+    /// The WebSocket read buffer, per connection (4 KiB; messages larger than it are read in
+    /// several steps).
+    pub websocket_read_buffer_size: usize,
+    /// The WebSocket write buffer, per connection (4 KiB).
+    pub websocket_write_buffer_size: usize,
     /// The transports served and offered by negotiate (WebSockets, Server-Sent Events and
     /// long polling).
     pub transports: Vec<TransportType>,
@@ -60,7 +90,18 @@ impl Default for HubOptions {
             enable_detailed_errors: false,
             supported_protocols: Protocol::ALL.to_vec(),
             client_result_timeout: Duration::from_secs(30),
-            max_queued_messages: 1024,
+            maximum_outgoing_buffer_size: 1 << 20,
+            transport_send_timeout: Duration::from_secs(10),
+            maximum_pending_invocation_bytes: 64 << 10,
+            maximum_upload_streams_per_connection: 100,
+            maximum_streams_per_connection: 100,
+            maximum_groups_per_connection: 1000,
+            maximum_group_name_length: 1024,
+            maximum_connections: None,
+            maximum_connections_per_user: None,
+            maximum_connections_per_address: None,
+            websocket_read_buffer_size: 4 << 10,
+            websocket_write_buffer_size: 4 << 10,
             transports: vec![
                 TransportType::WebSockets,
                 TransportType::ServerSentEvents,

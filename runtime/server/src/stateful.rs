@@ -12,14 +12,20 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use std::future::Future;
+use std::sync::Arc;
+
+use bytes::Bytes;
 use futures_util::SinkExt;
-use signalr_protocol::{HubMessage, Protocol, decode_frames};
+use futures_util::stream::BoxStream;
+use signalr_protocol::HubMessage;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
-use crate::clients::Frame;
-use crate::connection::Outgoing;
+use crate::clients::registry::{Connection, OutboxReceiver};
+use crate::frame::Frame;
+use crate::transport::{Outgoing, Transport, TransportError};
+use crate::writer::{CloseSlot, flush_and_close, sleep_until_or_never, write_batch};
 
 /// How often the server acknowledges what it received (ASP.NET Core and the official
 /// clients send an Ack about a second after the first unacknowledged message).
@@ -91,22 +97,6 @@ impl Shared {
     }
 }
 
-/// Whether a frame the connection sends is numbered and buffered.
-fn is_trackable(protocol: Protocol, frame: &Frame) -> bool {
-    let mut trackable = false;
-    let _ = decode_frames(protocol, frame.as_bytes(), None, |m| {
-        trackable = !matches!(
-            m,
-            Err(_)
-                | Ok(HubMessage::Ping
-                    | HubMessage::Close(_)
-                    | HubMessage::Ack { .. }
-                    | HubMessage::Sequence { .. })
-        );
-    });
-    trackable
-}
-
 /// A transport's outgoing half, with the number the reader gave the transport.
 pub(crate) type NextSink = (u64, Outgoing);
 
@@ -117,15 +107,17 @@ pub(crate) type NextSink = (u64, Outgoing);
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn write_loop(
     first: Outgoing,
-    mut rx: mpsc::Receiver<Frame>,
+    mut rx: OutboxReceiver,
     mut sinks: mpsc::Receiver<NextSink>,
     lost: watch::Sender<u64>,
-    abort: CancellationToken,
+    conn: Arc<Connection>,
     keep_alive: Option<Duration>,
-    protocol: Protocol,
-    close_frame: std::sync::Arc<Mutex<Option<Frame>>>,
-    shared: std::sync::Arc<Shared>,
+    close: CloseSlot,
+    shared: Arc<Shared>,
+    finish: tokio_util::sync::CancellationToken,
 ) {
+    let protocol = conn.protocol;
+    let abort = finish;
     let ping = Frame::encode(protocol, &HubMessage::Ping).ok();
     let mut sink = Some((0u64, first));
     let mut acked = 0u64;
@@ -136,6 +128,7 @@ pub(crate) async fn write_loop(
         let full = shared.is_full();
         let ping_at = keep_alive.map(|k| last_send + k);
         let mut out: Vec<Frame> = Vec::new();
+        let mut first: Option<Frame> = None;
         tokio::select! {
             biased;
             () = abort.cancelled() => break,
@@ -152,13 +145,10 @@ pub(crate) async fn write_loop(
             }
             f = rx.recv(), if !full => {
                 let Some(f) = f else { break };
-                if is_trackable(protocol, &f) {
-                    shared.track(f.clone());
-                }
-                out.push(f);
+                first = Some(f);
             }
             () = shared.freed.notified(), if full => {}
-            () = sleep_until(ping_at), if sink.is_some() => out.extend(ping.clone()),
+            () = sleep_until_or_never(ping_at), if sink.is_some() => out.extend(ping.clone()),
             _ = ack_tick.tick() => {
                 let received = shared.received.load(Ordering::Acquire);
                 if received > acked && sink.is_some() {
@@ -170,32 +160,146 @@ pub(crate) async fn write_loop(
                 }
             }
         }
-        for frame in out {
-            let Some((generation, s)) = sink.as_mut() else {
-                break;
-            };
-            let sent = tokio::select! {
-                r = s.send(frame) => r.is_ok(),
-                () = abort.cancelled() => false,
-            };
-            if sent {
-                last_send = Instant::now();
-            } else {
-                // The transport is gone; the frame stays buffered (if trackable) for the
-                // next one.
-                let _ = lost.send(*generation);
-                sink = None;
+        let Some((generation, s)) = sink.as_mut() else {
+            // No transport: a queued frame is numbered and kept for the next one.
+            if let Some(f) = first {
+                conn.outbox.taken(&f);
+                if f.trackable {
+                    shared.track(f);
+                }
             }
+            continue;
+        };
+        let sent = async {
+            if let Some(f) = first {
+                write_batch(s, &mut rx, &conn, f, |f| {
+                    if f.trackable {
+                        shared.track(f.clone());
+                    }
+                })
+                .await?;
+            }
+            for frame in out {
+                s.feed(frame).await?;
+            }
+            s.flush().await
+        };
+        let sent = tokio::select! {
+            r = sent => r.is_ok(),
+            () = abort.cancelled() => false,
+        };
+        if sent {
+            last_send = Instant::now();
+        } else if !abort.is_cancelled() {
+            // The transport is gone; what was trackable stays buffered for the next one.
+            let _ = lost.send(*generation);
+            sink = None;
         }
     }
     if let Some((_, sink)) = sink {
-        crate::connection::flush_and_close(sink, rx, &close_frame).await;
+        flush_and_close(sink, rx, &conn, &close).await;
     }
 }
 
-async fn sleep_until(at: Option<Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
+/// The reader's side of stateful reconnect.
+pub(crate) struct Reconnect {
+    pub(crate) shared: Arc<Shared>,
+    /// Where the connection's next transports arrive.
+    pub(crate) next: mpsc::Receiver<Transport>,
+    /// Where the reader hands each new transport's outgoing half to the writer.
+    sinks: mpsc::Sender<NextSink>,
+    /// The number of the transport whose sends failed, from the writer.
+    lost: watch::Receiver<u64>,
+    /// The number of the current transport.
+    generation: u64,
+    /// After a new transport, incoming messages are dropped until the client's Sequence.
+    awaiting_sequence: bool,
+    /// The sequence id of the next trackable message received.
+    next_receiving: u64,
+}
+
+/// The two halves of stateful reconnect: the reader's, and what the writer needs.
+pub(crate) fn split(
+    limit: usize,
+    next: mpsc::Receiver<Transport>,
+) -> (Reconnect, mpsc::Receiver<NextSink>, watch::Sender<u64>) {
+    let (sinks_tx, sinks_rx) = mpsc::channel(1);
+    let (lost_tx, lost_rx) = watch::channel(u64::MAX);
+    (
+        Reconnect {
+            shared: Arc::new(Shared::new(limit)),
+            next,
+            sinks: sinks_tx,
+            lost: lost_rx,
+            generation: 0,
+            awaiting_sequence: false,
+            next_receiving: 1,
+        },
+        sinks_rx,
+        lost_tx,
+    )
+}
+
+impl Reconnect {
+    /// Counts a trackable message; `false` if it must be dropped (before the client's
+    /// Sequence, or already processed before the reconnect).
+    pub(crate) fn admit(&mut self) -> bool {
+        if self.awaiting_sequence {
+            return false;
+        }
+        let id = self.next_receiving;
+        self.next_receiving += 1;
+        let received = self.shared.received.load(Ordering::Acquire);
+        if id <= received {
+            return false;
+        }
+        self.shared.received.store(id, Ordering::Release);
+        true
+    }
+
+    /// The client's Sequence: `false` if it claims messages the server never received.
+    pub(crate) fn sequence(&mut self, sequence_id: u64) -> bool {
+        let received = self.shared.received.load(Ordering::Acquire);
+        if sequence_id > received + 1 {
+            return false;
+        }
+        self.next_receiving = sequence_id;
+        self.awaiting_sequence = false;
+        true
+    }
+
+    /// The next transport, and the end of the current one as the writer reports it.
+    pub(crate) fn next_or_lost(
+        &mut self,
+    ) -> (
+        impl Future<Output = Option<Transport>> + '_,
+        impl Future<Output = ()> + '_,
+    ) {
+        let generation = self.generation;
+        let lost = &mut self.lost;
+        (self.next.recv(), async move {
+            if lost.wait_for(|g| *g == generation).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        })
+    }
+
+    /// Starts using a new transport: its outgoing half goes to the writer (which resends
+    /// what is unacknowledged), its incoming half is returned.
+    pub(crate) async fn switch(
+        &mut self,
+        transport: Transport,
+    ) -> Option<BoxStream<'static, Result<Bytes, TransportError>>> {
+        self.generation += 1;
+        self.awaiting_sequence = true;
+        if self
+            .sinks
+            .send((self.generation, transport.outgoing))
+            .await
+            .is_err()
+        {
+            return None;
+        }
+        Some(transport.incoming)
     }
 }

@@ -75,6 +75,37 @@ fn value<'a>(r: &mut Reader<'a>) -> Result<Payload<'a>, ProtocolError> {
 }
 
 /// Decodes one message from the body of one frame (without its length prefix).
+/// Whether an Invocation's elements after its headers are `target, arguments, streamIds`
+/// (no invocation id slot), as signalrcore writes its upload invocations. The shape cannot
+/// be mistaken: where the invocation id goes there is a string, and where the target goes,
+/// an array.
+fn is_idless_upload(r: &Reader<'_>) -> bool {
+    let mut ahead = r.clone();
+    matches!(ahead.peek(), Ok(0xa0..=0xbf | 0xd9..=0xdb))
+        && ahead.skip_value().is_ok()
+        && matches!(ahead.peek(), Ok(0x90..=0x9f | 0xdc | 0xdd))
+}
+
+/// `[1, headers, target, arguments, streamIds]`: an upload invocation without its id slot.
+/// The client knows the call by its (first) stream's id, so the server answers under that
+/// id.
+fn idless_upload<'a>(
+    mut r: Reader<'a>,
+    headers: Headers<'a>,
+) -> Result<HubMessage<'a>, ProtocolError> {
+    let target = r.required_str("target", "target for Invocation message")?;
+    let arguments = arguments(&mut r)?;
+    let stream_ids = stream_ids(&mut r)?;
+    let invocation_id = stream_ids.first().cloned();
+    Ok(HubMessage::Invocation(Invocation {
+        headers,
+        invocation_id,
+        target: Cow::Borrowed(target),
+        arguments,
+        stream_ids: Some(stream_ids),
+    }))
+}
+
 pub(crate) fn decode(body: &[u8]) -> Result<HubMessage<'_>, ProtocolError> {
     let mut r = Reader::new(body);
     let count = r.array_len("message")?;
@@ -90,6 +121,9 @@ pub(crate) fn decode(body: &[u8]) -> Result<HubMessage<'_>, ProtocolError> {
             };
             too_few(what, 5, count)?;
             let headers = headers(&mut r)?;
+            if ty == 1 && count == 5 && is_idless_upload(&r) {
+                return idless_upload(r, headers);
+            }
             let id = if ty == 1 {
                 r.str_or_nil("invocationId")?.filter(|s| !s.is_empty())
             } else {
@@ -141,9 +175,18 @@ pub(crate) fn decode(body: &[u8]) -> Result<HubMessage<'_>, ProtocolError> {
             })
         }
         3 => {
-            too_few("Completion", 4, count)?;
+            too_few("Completion", 3, count)?;
             let headers = headers(&mut r)?;
             let id = r.required_str("invocationId", "invocation ID for Completion message")?;
+            if count == 3 {
+                // `[3, headers, id]`, without a result kind: how signalrcore ends an upload
+                // stream. Nothing else can be meant than a Completion without a result.
+                return Ok(HubMessage::Completion(Completion {
+                    headers,
+                    invocation_id: Cow::Borrowed(id),
+                    result: CompletionResult::Void,
+                }));
+            }
             let kind = r.integer("resultKind", "Int32")?;
             let (result, used) = match kind {
                 1 => {

@@ -14,7 +14,9 @@ use std::time::Duration;
 use signalr_client::{HubConnection, HubConnectionBuilder};
 use signalr_protocol::Protocol;
 use signalr_redis::{RedisBackplane, RedisOptions};
-use signalr_server::{Hub, HubError, HubServer, MethodKind, Reply, RouterExt};
+use signalr_server::{
+    AuthRequest, Hub, HubError, HubServer, Identity, MethodKind, Reply, RouterExt,
+};
 use tokio::sync::mpsc;
 
 /// Long enough for anything on this machine; only reached when the behaviour is wrong.
@@ -150,16 +152,15 @@ pub struct Node {
 /// returns. A bearer token is the connection's user.
 pub async fn node(redis: &str, configure: impl FnOnce(RedisBackplane) -> RedisBackplane) -> Node {
     let backplane = configure(RedisBackplane::with_options(redis, options()).unwrap());
-    let server = HubServer::new(hub())
-        .authenticate(|headers, _| {
-            Ok(headers
-                .get("authorization")
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer "))
-                .map(str::to_owned))
+    let server = HubServer::builder(hub())
+        .authenticate(|req: &AuthRequest<'_>| {
+            let user = req.bearer_token().map(Identity::new);
+            std::future::ready(Ok(user))
         })
-        .with_backplane(backplane.clone());
-    let app = axum::Router::new().hub("/hub", &server);
+        .backplane(backplane.clone())
+        .build()
+        .unwrap();
+    let app: axum::Router = axum::Router::new().hub("/hub", &server);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hub", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });

@@ -1,82 +1,22 @@
-//! A hub: its methods, how a call reaches them, and what they answer.
+//! A hub: its methods, how a call reaches them, and what the caller must satisfy.
 //!
 //! Generated code (from `#[hub_contract]`) and hand-written servers build a [`Hub`] the same
 //! way: one [`MethodHandler`] per method, registered under its wire name.
 
+mod call;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
-use futures_util::Stream;
-use serde::Serialize;
-use signalr_protocol::{ArgumentBinder, Arguments, BindError, Payload, Protocol, SerializeError};
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
+pub use call::{
+    BoxFuture, BoxStream, Call, HubStream, RawUploadStream, Reply, UploadStream, hub_stream,
+};
+pub(crate) use call::{UploadSender, upload_stream};
 
-use crate::clients::{Clients, Groups};
-
-/// A boxed, sendable future.
-pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
-/// A boxed, sendable stream.
-pub type BoxStream<T> = Pin<Box<dyn Stream<Item = T> + Send + 'static>>;
-
-/// Why a hub method failed.
-///
-/// A [`HubError::Hub`] passes its message to the caller, as ASP.NET Core's `HubException`
-/// does; any other failure reaches the caller as the generic text only.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum HubError {
-    /// An error meant for the caller: its message is sent.
-    #[error("{0}")]
-    Hub(String),
-    /// The arguments did not bind to the method's parameters.
-    #[error("{0}")]
-    Binding(#[from] BindError),
-    /// Any other failure; the caller sees only the generic text (or this with detailed errors).
-    #[error("{0}")]
-    Internal(String),
-}
-
-impl HubError {
-    /// An error whose message the caller sees (ASP.NET Core's `HubException`).
-    pub fn new(message: impl Into<String>) -> Self {
-        HubError::Hub(message.into())
-    }
-
-    /// A failure whose details stay on the server unless detailed errors are on.
-    pub fn internal(message: impl fmt::Display) -> Self {
-        HubError::Internal(message.to_string())
-    }
-}
-
-impl From<SerializeError> for HubError {
-    fn from(e: SerializeError) -> Self {
-        HubError::Internal(e.to_string())
-    }
-}
-
-/// What a method answers.
-pub enum Reply {
-    /// Nothing (a void method).
-    Void,
-    /// One value, already encoded in the caller's protocol.
-    Value(Payload<'static>),
-    /// A stream of values, each encoded in the caller's protocol.
-    Stream(BoxStream<Result<Payload<'static>, HubError>>),
-}
-
-impl fmt::Debug for Reply {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Reply::Void => f.write_str("Void"),
-            Reply::Value(p) => f.debug_tuple("Value").field(p).finish(),
-            Reply::Stream(_) => f.write_str("Stream(..)"),
-        }
-    }
-}
+use crate::clients::Caller;
+use crate::error::HubError;
 
 /// Whether a method answers with one value or a stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,154 +27,33 @@ pub enum MethodKind {
     Stream,
 }
 
-/// Who is calling and where to reach everyone else.
-#[derive(Clone)]
-pub struct Caller {
-    /// The public id of the calling connection.
-    pub connection_id: Arc<str>,
-    /// The user the authentication layer set, if any.
-    pub user: Option<Arc<str>>,
-    /// The caller's protocol: replies are encoded in it.
-    pub protocol: Protocol,
-    /// Proxies to every connected client.
-    pub clients: Clients,
-    /// Group membership.
-    pub groups: Groups,
-}
-
-impl fmt::Debug for Caller {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Caller")
-            .field("connection_id", &self.connection_id)
-            .field("user", &self.user)
-            .field("protocol", &self.protocol)
-            .finish_non_exhaustive()
-    }
-}
-
-/// A stream of results a hub method sends to its caller, item by item.
-pub type HubStream<T> = BoxStream<Result<T, HubError>>;
-
-/// Turns any stream of values into a [`HubStream`].
-pub fn hub_stream<T: Send + 'static>(
-    items: impl Stream<Item = T> + Send + 'static,
-) -> HubStream<T> {
-    Box::pin(futures_util::StreamExt::map(items, Ok))
-}
-
-/// One upload stream a caller sends to a method (`streamIds`): its items, raw.
-#[derive(Debug)]
-pub struct RawUploadStream {
-    pub(crate) rx: mpsc::Receiver<Result<Payload<'static>, HubError>>,
-}
-
-/// One upload stream a caller sends to a method, its items bound to `T`.
-///
-/// It ends when the caller completes the stream; an item that does not bind, or a
-/// completion with an error, comes out as an `Err` item.
-#[derive(Debug)]
-pub struct UploadStream<T> {
-    raw: RawUploadStream,
-    item: std::marker::PhantomData<fn() -> T>,
-}
-
-impl<T> From<RawUploadStream> for UploadStream<T> {
-    fn from(raw: RawUploadStream) -> Self {
-        UploadStream {
-            raw,
-            item: std::marker::PhantomData,
-        }
-    }
-}
-
-impl<T: serde::de::DeserializeOwned> UploadStream<T> {
-    /// The next item; `None` when the caller completed the stream.
-    pub async fn next(&mut self) -> Option<Result<T, HubError>> {
-        self.raw.next::<T>().await
-    }
-}
-
-impl<T: serde::de::DeserializeOwned> Stream for UploadStream<T> {
-    type Item = Result<T, HubError>;
-
-    fn poll_next(
-        self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        this.raw
-            .rx
-            .poll_recv(cx)
-            .map(|item| item.map(|r| r.and_then(|p| p.bind::<T>().map_err(HubError::from))))
-    }
-}
-
-impl RawUploadStream {
-    /// The next item, `None` when the caller completed the stream; an error if the caller
-    /// completed it with one.
-    pub async fn next_raw(&mut self) -> Option<Result<Payload<'static>, HubError>> {
-        self.rx.recv().await
-    }
-
-    /// The next item bound to `T`.
-    pub async fn next<T: serde::de::DeserializeOwned>(&mut self) -> Option<Result<T, HubError>> {
-        Some(match self.rx.recv().await? {
-            Ok(p) => p.bind::<T>().map_err(HubError::from),
-            Err(e) => Err(e),
-        })
-    }
-}
-
-/// One call of a hub method.
-#[derive(Debug)]
-pub struct Call {
-    /// The caller.
-    pub caller: Caller,
-    /// The target as the caller sent it.
-    pub target: String,
-    /// The arguments, raw, in the caller's protocol.
-    pub arguments: Arguments<'static>,
-    /// The upload streams, in the order of the method's stream parameters.
-    pub streams: Vec<RawUploadStream>,
-    /// Fires when the caller cancels the invocation or disconnects.
-    pub cancellation: CancellationToken,
-}
-
-impl Call {
-    /// Starts binding the arguments to `n` parameters.
-    pub fn bind(&self, n: usize) -> Result<ArgumentBinder<'_>, HubError> {
-        Ok(self.arguments.binder(n)?)
-    }
-
-    /// Encodes `value` as this call's reply.
-    pub fn reply<T: Serialize + ?Sized>(&self, value: &T) -> Result<Reply, HubError> {
-        Ok(Reply::Value(Payload::serialize(
-            self.caller.protocol,
-            value,
-        )?))
-    }
-
-    /// Takes the next upload stream.
-    pub fn take_stream(&mut self) -> Result<RawUploadStream, HubError> {
-        if self.streams.is_empty() {
-            return Err(HubError::Binding(BindError::Value {
-                message: "the method expects an upload stream the caller did not send".into(),
-            }));
-        }
-        Ok(self.streams.remove(0))
-    }
-}
-
 /// The code behind one hub method.
 pub type MethodHandler = Arc<dyn Fn(Call) -> BoxFuture<Result<Reply, HubError>> + Send + Sync>;
 
 /// One method of a hub.
 #[derive(Clone)]
 pub struct HubMethod {
-    pub(crate) name: String,
+    pub(crate) name: Arc<str>,
     pub(crate) kind: MethodKind,
     pub(crate) upload_streams: usize,
     pub(crate) handler: MethodHandler,
+}
+
+impl HubMethod {
+    /// The name the method was registered under.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether it answers with one value or a stream.
+    pub fn kind(&self) -> MethodKind {
+        self.kind
+    }
+
+    /// How many upload streams it takes.
+    pub fn upload_streams(&self) -> usize {
+        self.upload_streams
+    }
 }
 
 impl fmt::Debug for HubMethod {
@@ -330,7 +149,7 @@ impl Hub {
     {
         let handler: MethodHandler = Arc::new(move |call| Box::pin(handler(call)));
         let entry = HubMethod {
-            name: name.to_owned(),
+            name: name.into(),
             kind,
             upload_streams,
             handler,
@@ -362,6 +181,13 @@ impl Hub {
             .or_default()
             .push(requirement);
         self
+    }
+
+    /// Every requirement the hub and its methods name.
+    pub(crate) fn all_requirements(&self) -> impl Iterator<Item = &Requirement> {
+        self.requirements
+            .iter()
+            .chain(self.method_requirements.values().flatten())
     }
 
     /// The requirements of the method named `name` (as registered).

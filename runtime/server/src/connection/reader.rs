@@ -1,0 +1,560 @@
+//! The read side of a connection: bytes from the transport into hub messages, each message
+//! dispatched, and the connection's invocations driven on the same task.
+//!
+//! Invocations run as futures polled by the reader itself (no task per call): non-streaming
+//! ones wait for an invocation slot in arrival order; streams and methods that read upload
+//! streams start at once. When too many bytes of invocations wait for a slot, or an upload
+//! stream's buffer is full, the reader stops reading and TCP slows the client down.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::StreamExt;
+use futures_util::stream::{BoxStream, FuturesUnordered};
+use signalr_protocol::{
+    Arguments, Completion, CompletionResult, FrameReader, Headers, HubMessage, Payload, Protocol,
+    ProtocolError,
+};
+use tokio::sync::mpsc::OwnedPermit;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::clients::Caller;
+use crate::clients::proxy::client_result;
+use crate::clients::registry::Connection;
+use crate::connection::invoke::Invocation;
+use crate::context::HubContext;
+use crate::error::HubError;
+use crate::frame::Frame;
+use crate::hub::{Call, MethodKind, UploadSender, upload_stream};
+use crate::slot::{Slot, Slots};
+use crate::stateful::Reconnect;
+use crate::transport::TransportError;
+
+/// Bytes received as the client's chunks.
+pub(crate) type Incoming = BoxStream<'static, Result<Bytes, TransportError>>;
+
+/// Why the read side ended.
+#[derive(Debug)]
+pub(crate) enum End {
+    /// The client sent Close, or its transport ended.
+    Gone,
+    /// The server ended the connection (shutdown, a stuck queue, a fatal error elsewhere).
+    Aborted,
+    /// The client sent something that is not the hub protocol.
+    BadInput(String),
+    /// The transport failed (an oversize or invalid WebSocket message).
+    Transport(TransportError),
+    /// The client sent nothing within the client timeout.
+    Timeout,
+    /// The user's credential expired.
+    Expired,
+}
+
+/// An invocation that has finished, for the reader's bookkeeping.
+struct Done {
+    id: Option<Arc<str>>,
+    stream: bool,
+}
+
+type Running = Pin<Box<dyn Future<Output = Done> + Send>>;
+
+/// One item of an upload stream, or the error it ended with.
+type UploadItem = Result<Payload<'static>, HubError>;
+
+/// Room for one item in an upload stream's buffer (`None`: the stream is gone).
+type Room = Pin<Box<dyn Future<Output = Option<OwnedPermit<UploadItem>>> + Send>>;
+
+/// An upload item waiting for room in its stream's buffer.
+struct Stalled {
+    room: Room,
+    item: UploadItem,
+}
+
+/// A received invocation waiting for a slot, and its size.
+struct Pending {
+    invocation: Invocation,
+    size: usize,
+}
+
+pub(crate) struct Reader {
+    pub(crate) ctx: Arc<HubContext>,
+    pub(crate) conn: Arc<Connection>,
+    pub(crate) caller: Caller,
+    pub(crate) reconnect: Option<Reconnect>,
+    /// Fires when the connection ends, for every invocation's cancellation token.
+    pub(crate) teardown: CancellationToken,
+    protocol: Protocol,
+    frames: FrameReader,
+    slots: Arc<Slots>,
+    running: FuturesUnordered<Running>,
+    pending: VecDeque<Pending>,
+    pending_bytes: usize,
+    /// Cancellation of the running invocations, by the client's invocation id.
+    active: HashMap<Arc<str>, CancellationToken>,
+    streams: usize,
+    uploads: HashMap<String, UploadSender>,
+    stalled: Option<Stalled>,
+    /// Messages received after an upload stalled, handled once it has room.
+    backlog: VecDeque<HubMessage<'static>>,
+    pinged: bool,
+    last_received: Instant,
+}
+
+impl Reader {
+    pub(crate) fn new(
+        ctx: Arc<HubContext>,
+        conn: Arc<Connection>,
+        caller: Caller,
+        reconnect: Option<Reconnect>,
+    ) -> Self {
+        let protocol = conn.protocol;
+        let frames = FrameReader::new(protocol, ctx.options.maximum_receive_message_size);
+        let slots = Arc::new(Slots::new(
+            ctx.options.maximum_parallel_invocations_per_client,
+        ));
+        Reader {
+            ctx,
+            conn,
+            caller,
+            reconnect,
+            teardown: CancellationToken::new(),
+            protocol,
+            frames,
+            slots,
+            running: FuturesUnordered::new(),
+            pending: VecDeque::new(),
+            pending_bytes: 0,
+            active: HashMap::new(),
+            streams: 0,
+            uploads: HashMap::new(),
+            stalled: None,
+            backlog: VecDeque::new(),
+            pinged: false,
+            last_received: Instant::now(),
+        }
+    }
+
+    /// Reads and dispatches until the connection ends, and says why.
+    pub(crate) async fn run(&mut self, incoming: Incoming, leftover: Vec<u8>) -> End {
+        let mut incoming = Some(incoming);
+        let abort = self.conn.abort.clone();
+        let client_timeout = self.ctx.options.client_timeout_interval;
+        let disconnect_timeout = self.ctx.options.disconnect_timeout;
+        let expires = self.expiry();
+        if !leftover.is_empty()
+            && let Err(end) = self.receive(&leftover)
+        {
+            return end;
+        }
+        let timeout = tokio::time::sleep(client_timeout);
+        tokio::pin!(timeout);
+        let mut reconnect_by: Option<Instant> = None;
+        let slots = self.slots.clone();
+        loop {
+            let freed = slots.freed.notified();
+            tokio::pin!(freed);
+            freed.as_mut().enable();
+            self.admit();
+            let paused = self.pending_bytes > self.ctx.options.maximum_pending_invocation_bytes
+                || self.stalled.is_some();
+            let connected = incoming.is_some();
+            tokio::select! {
+                biased;
+                () = abort.cancelled() => return End::Aborted,
+                Some(done) = self.running.next(), if !self.running.is_empty() => self.finished(done),
+                () = &mut freed, if !self.pending.is_empty() => {}
+                room = wait_for_room(&mut self.stalled), if self.stalled.is_some() => {
+                    if let Some(stalled) = self.stalled.take()
+                        && let Some(permit) = room
+                    {
+                        permit.send(stalled.item);
+                    }
+                    if let Err(end) = self.drain_backlog() {
+                        return end;
+                    }
+                }
+                chunk = next_chunk(&mut incoming), if connected && !paused => match chunk {
+                    Some(Ok(bytes)) => {
+                        self.last_received = Instant::now();
+                        if let Err(end) = self.receive(&bytes) {
+                            return end;
+                        }
+                    }
+                    Some(Err(e)) => return End::Transport(e),
+                    None => {
+                        if self.reconnect.is_none() {
+                            return End::Gone;
+                        }
+                        tracing::debug!("transport lost; waiting for a reconnect");
+                        incoming = None;
+                        reconnect_by = Some(Instant::now() + disconnect_timeout);
+                    }
+                },
+                () = &mut timeout, if connected && self.pinged => {
+                    let due = self.last_received + client_timeout;
+                    if Instant::now() >= due {
+                        tracing::debug!("client timeout");
+                        return End::Timeout;
+                    }
+                    timeout.as_mut().reset(due);
+                }
+                event = reconnect_event(&mut self.reconnect, connected) => {
+                    let transport = match event {
+                        ReconnectEvent::Lost => {
+                            tracing::debug!("transport lost; waiting for a reconnect");
+                            incoming = None;
+                            reconnect_by = Some(Instant::now() + disconnect_timeout);
+                            continue;
+                        }
+                        ReconnectEvent::Next(None) => return End::Gone,
+                        ReconnectEvent::Next(Some(t)) => t,
+                    };
+                    let Some(r) = self.reconnect.as_mut() else { return End::Gone };
+                    tracing::debug!("reconnected");
+                    incoming = r.switch(transport).await;
+                    if incoming.is_none() {
+                        return End::Gone;
+                    }
+                    self.frames = FrameReader::new(self.protocol, self.ctx.options.maximum_receive_message_size);
+                    self.last_received = Instant::now();
+                    reconnect_by = None;
+                }
+                () = crate::writer::sleep_until_or_never(reconnect_by), if !connected => {
+                    tracing::debug!("no reconnect in time");
+                    return End::Gone;
+                }
+                () = crate::writer::sleep_until_or_never(expires) => return End::Expired,
+            }
+        }
+    }
+
+    /// When the connection must close because its credential expires.
+    fn expiry(&self) -> Option<Instant> {
+        if !self.ctx.auth.close_on_expiration {
+            return None;
+        }
+        let at = self.conn.identity.as_ref()?.expiry()?;
+        let left = at
+            .duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO);
+        Some(Instant::now() + left)
+    }
+
+    /// The running and waiting invocations, to finish after the connection has ended.
+    pub(crate) fn into_leftovers(self) -> impl Future<Output = ()> + Send {
+        let running = self.running;
+        async move {
+            running.for_each(|_| async {}).await;
+        }
+    }
+
+    /// Starts waiting invocations while slots are free.
+    fn admit(&mut self) {
+        while !self.pending.is_empty() && self.slots.try_take() {
+            let Some(p) = self.pending.pop_front() else {
+                break;
+            };
+            self.pending_bytes -= p.size;
+            let slot = Slot::taken(self.slots.clone());
+            self.start(p.invocation, Some(slot), false);
+        }
+    }
+
+    fn start(&mut self, invocation: Invocation, slot: Option<Slot>, stream: bool) {
+        let id = invocation.id.clone();
+        self.running.push(Box::pin(async move {
+            invocation.run(slot).await;
+            Done { id, stream }
+        }));
+    }
+
+    fn finished(&mut self, done: Done) {
+        if let Some(id) = done.id {
+            self.active.remove(&id);
+        }
+        if done.stream {
+            self.streams -= 1;
+        }
+    }
+
+    /// Decodes what arrived and handles each message.
+    fn receive(&mut self, bytes: &[u8]) -> Result<(), End> {
+        let protocol = self.protocol;
+        let mut messages = Vec::new();
+        let res = self.frames.push(bytes, |frame| {
+            match protocol.decode_frame(frame) {
+                Ok(m) => messages.push(m.into_owned()),
+                Err(e) if e.is_ignorable() => {}
+                Err(e) => return Err(e),
+            }
+            Ok::<_, ProtocolError>(())
+        });
+        for m in messages {
+            if self.stalled.is_some() {
+                self.backlog.push_back(m);
+            } else {
+                self.handle(m)?;
+            }
+        }
+        if let Err(e) = res {
+            tracing::debug!(error = %e, "closing on bad input");
+            return Err(End::BadInput(e.to_string()));
+        }
+        Ok(())
+    }
+
+    fn drain_backlog(&mut self) -> Result<(), End> {
+        while self.stalled.is_none() {
+            let Some(m) = self.backlog.pop_front() else {
+                break;
+            };
+            self.handle(m)?;
+        }
+        Ok(())
+    }
+
+    /// Handles one message.
+    fn handle(&mut self, msg: HubMessage<'static>) -> Result<(), End> {
+        if let Some(r) = self.reconnect.as_mut() {
+            match &msg {
+                HubMessage::Ack { sequence_id } => r.shared.ack(*sequence_id),
+                HubMessage::Sequence { sequence_id } => {
+                    if !r.sequence(*sequence_id) {
+                        tracing::debug!(
+                            "Sequence ID greater than amount of messages we've received."
+                        );
+                        return Err(End::Gone);
+                    }
+                }
+                HubMessage::Ping | HubMessage::Close(_) => {}
+                _ => {
+                    if !r.admit() {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        match msg {
+            HubMessage::Invocation(inv) => {
+                let size = inv.arguments.raw_array().len() + inv.target.len();
+                self.invoke(
+                    inv.invocation_id.map(|s| Arc::from(s.as_ref())),
+                    inv.target,
+                    inv.arguments,
+                    inv.stream_ids.unwrap_or_default(),
+                    MethodKind::Unary,
+                    size,
+                );
+            }
+            HubMessage::StreamInvocation(inv) => {
+                let size = inv.arguments.raw_array().len() + inv.target.len();
+                self.invoke(
+                    Some(Arc::from(inv.invocation_id.as_ref())),
+                    inv.target,
+                    inv.arguments,
+                    inv.stream_ids.unwrap_or_default(),
+                    MethodKind::Stream,
+                    size,
+                );
+            }
+            HubMessage::StreamItem(item) => {
+                // Items for a stream this connection did not open are dropped.
+                if let Some(upload) = self.uploads.get(item.invocation_id.as_ref()) {
+                    self.deliver(upload.clone(), Ok(item.item));
+                }
+            }
+            HubMessage::Completion(c) => match self.uploads.remove(c.invocation_id.as_ref()) {
+                Some(upload) => match c.result {
+                    CompletionResult::Error(e) => {
+                        self.deliver(upload, Err(HubError::new(e.into_owned())));
+                    }
+                    _ => upload.complete(),
+                },
+                None => {
+                    if !self
+                        .conn
+                        .complete_result(&c.invocation_id, client_result(c.result))
+                    {
+                        tracing::debug!(id = %c.invocation_id, "completion for an unknown invocation ignored");
+                    }
+                }
+            },
+            HubMessage::CancelInvocation(c) => {
+                if let Some(token) = self.active.get(c.invocation_id.as_ref()) {
+                    token.cancel();
+                }
+            }
+            HubMessage::Ping => self.pinged = true,
+            HubMessage::Close(_) => return Err(End::Gone),
+            HubMessage::Ack { .. } | HubMessage::Sequence { .. } => {}
+        }
+        Ok(())
+    }
+
+    /// Puts an item in an upload stream's buffer, or stalls the reader until there is room.
+    fn deliver(&mut self, upload: UploadSender, item: Result<Payload<'static>, HubError>) {
+        use tokio::sync::mpsc::error::TrySendError;
+        match upload.tx.try_send(item) {
+            Ok(()) | Err(TrySendError::Closed(_)) => {}
+            Err(TrySendError::Full(item)) => {
+                let tx = upload.tx.clone();
+                self.stalled = Some(Stalled {
+                    room: Box::pin(async move { tx.reserve_owned().await.ok() }),
+                    item,
+                });
+            }
+        }
+    }
+
+    fn fail(&self, id: Option<&str>, text: String) {
+        if let Some(id) = id {
+            let msg = HubMessage::Completion(Completion {
+                headers: Headers::new(),
+                invocation_id: id.into(),
+                result: CompletionResult::Error(text.into()),
+            });
+            if let Ok(frame) = Frame::encode(self.protocol, &msg) {
+                self.conn.push(frame);
+            }
+        }
+    }
+
+    fn invoke(
+        &mut self,
+        id: Option<Arc<str>>,
+        target: Cow<'static, str>,
+        arguments: Arguments<'static>,
+        stream_ids: Vec<Cow<'static, str>>,
+        kind: MethodKind,
+        size: usize,
+    ) {
+        let opts = &self.ctx.options;
+        let Some(method) = self.ctx.hub.resolve(&target).cloned() else {
+            self.fail(id.as_deref(), format!("Unknown hub method '{target}'"));
+            return;
+        };
+        if method.kind != kind {
+            let text = match kind {
+                MethodKind::Unary => format!(
+                    "The client attempted to invoke the streaming '{target}' method with a non-streaming invocation."
+                ),
+                MethodKind::Stream => format!(
+                    "The client attempted to invoke the non-streaming '{target}' method with a streaming invocation."
+                ),
+            };
+            self.fail(id.as_deref(), text);
+            return;
+        }
+        if stream_ids.len() != method.upload_streams {
+            self.fail(
+                id.as_deref(),
+                format!(
+                    "An unexpected error occurred invoking '{target}' on the server. HubException: Client sent {} stream(s), Hub method expects {}.",
+                    stream_ids.len(),
+                    method.upload_streams
+                ),
+            );
+            return;
+        }
+        if let Some(id) = &id
+            && self.active.contains_key(id)
+        {
+            self.fail(Some(id), format!("Invocation ID '{id}' is already in use."));
+            return;
+        }
+        if kind == MethodKind::Stream && self.streams >= opts.maximum_streams_per_connection {
+            let text = format!(
+                "An unexpected error occurred invoking '{target}' on the server. HubException: The connection already has {} streams running, the most allowed.",
+                opts.maximum_streams_per_connection
+            );
+            self.fail(id.as_deref(), text);
+            return;
+        }
+        if self.uploads.len() + stream_ids.len() > opts.maximum_upload_streams_per_connection {
+            let text = format!(
+                "An unexpected error occurred invoking '{target}' on the server. HubException: The connection already has {} upload streams open, the most allowed.",
+                opts.maximum_upload_streams_per_connection
+            );
+            self.fail(id.as_deref(), text);
+            return;
+        }
+        let mut streams = Vec::with_capacity(stream_ids.len());
+        for sid in stream_ids {
+            let (tx, rx) = upload_stream(opts.stream_buffer_capacity);
+            self.uploads.insert(sid.into_owned(), tx);
+            streams.push(rx);
+        }
+        let cancellation = self.teardown.child_token();
+        if let Some(id) = &id {
+            self.active.insert(id.clone(), cancellation.clone());
+        }
+        let call = Call {
+            caller: self.caller.clone(),
+            method: method.name.clone(),
+            target: target.into_owned(),
+            arguments,
+            streams,
+            cancellation,
+        };
+        let runs_at_once = kind == MethodKind::Stream || method.upload_streams > 0;
+        let invocation = Invocation {
+            ctx: self.ctx.clone(),
+            conn: self.conn.clone(),
+            id,
+            method,
+            call,
+        };
+        if runs_at_once {
+            let stream = kind == MethodKind::Stream;
+            if stream {
+                self.streams += 1;
+            }
+            self.start(invocation, None, stream);
+        } else {
+            self.pending_bytes += size;
+            self.pending.push_back(Pending { invocation, size });
+        }
+    }
+}
+
+async fn next_chunk(incoming: &mut Option<Incoming>) -> Option<Result<Bytes, TransportError>> {
+    match incoming {
+        Some(s) => s.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn wait_for_room(stalled: &mut Option<Stalled>) -> Option<OwnedPermit<UploadItem>> {
+    match stalled {
+        Some(s) => s.room.as_mut().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// What happened to a stateful-reconnect connection's transports.
+enum ReconnectEvent {
+    /// A new transport arrived (`None`: none ever will).
+    Next(Option<crate::transport::Transport>),
+    /// The writer found the current transport gone.
+    Lost,
+}
+
+async fn reconnect_event(reconnect: &mut Option<Reconnect>, connected: bool) -> ReconnectEvent {
+    let Some(r) = reconnect else {
+        return std::future::pending().await;
+    };
+    if !connected {
+        return ReconnectEvent::Next(r.next.recv().await);
+    }
+    let (next, lost) = r.next_or_lost();
+    tokio::select! {
+        t = next => ReconnectEvent::Next(t),
+        () = lost => ReconnectEvent::Lost,
+    }
+}
