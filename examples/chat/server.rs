@@ -49,7 +49,7 @@ async fn main() -> ExitCode {
     let handle = server.clone();
     let served = signalr_server::serve(listener, app)
         .with_graceful_shutdown(async move {
-            let _ = tokio::signal::ctrl_c().await;
+            signalr_examples::signal::shutdown_signal().await;
             handle.shutdown().await;
         })
         .await;

@@ -3,11 +3,14 @@
 //! from `signalr_examples::conformance`.
 //!
 //! ```text
-//! cargo run --release --example conformance-client -- --url http://127.0.0.1:5000/hubs/conformance [--protocol json|messagepack]
+//! cargo run --release --example conformance-client -- --url http://127.0.0.1:5000/hubs/conformance \
+//!     [--protocol json|messagepack] [--transport websockets|sse|longpolling] [--skip CASE]...
 //! ```
 //!
 //! Prints `ok   NAME` or `FAIL NAME: REASON` per case and `N passed, M failed` last; exits 0
-//! only when nothing failed. Every case runs on connections of its own, within a time limit.
+//! only when nothing failed. Every case runs on connections of its own, within a time limit,
+//! over the one transport asked for (all three, with fallback, when none is). `--skip CASE`
+//! leaves out a case a server cannot express (printed as `skip NAME`, counted in neither).
 //! Only the cases about wire-level names and arguments, which a typed proxy cannot get wrong,
 //! call methods by their string names.
 
@@ -18,7 +21,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::StreamExt;
-use signalr::client::{ClientError, HubConnection, HubConnectionBuilder, Protocol};
+use signalr::client::{ClientError, HubConnection, HubConnectionBuilder, Protocol, Transports};
 use signalr::{Binary, CancellationToken};
 use signalr_examples::conformance::{
     ConformanceClient, ConformanceClientReceiver, ConformanceProxy, Person,
@@ -37,12 +40,19 @@ type Case = Pin<Box<dyn Future<Output = Outcome> + Send>>;
 struct Options {
     url: String,
     protocol: Protocol,
+    transports: Transports,
+    skip: Vec<String>,
 }
+
+const USAGE: &str = "usage: conformance-client --url URL [--protocol json|messagepack] \
+                     [--transport websockets|sse|longpolling] [--skip CASE]...";
 
 fn options() -> Result<Options, String> {
     let mut args = std::env::args().skip(1);
     let mut url = None;
     let mut protocol = Protocol::Json;
+    let mut transports = Transports::ALL;
+    let mut skip = Vec::new();
     while let Some(a) = args.next() {
         match a.as_str() {
             "--url" => url = Some(args.next().ok_or("--url needs a URL")?),
@@ -51,16 +61,33 @@ fn options() -> Result<Options, String> {
                 protocol = Protocol::from_name(&name)
                     .ok_or_else(|| format!("unknown protocol {name}: use json or messagepack"))?;
             }
-            "-h" | "--help" => {
-                return Err(
-                    "usage: conformance-client --url URL [--protocol json|messagepack]".into(),
-                );
+            "--transport" => {
+                let name = args
+                    .next()
+                    .ok_or("--transport needs websockets, sse or longpolling")?;
+                transports = match name.as_str() {
+                    "websockets" => Transports::WEB_SOCKETS,
+                    "sse" | "serversentevents" => Transports::SERVER_SENT_EVENTS,
+                    "longpolling" => Transports::LONG_POLLING,
+                    other => {
+                        return Err(format!(
+                            "unknown transport {other}: use websockets, sse or longpolling"
+                        ));
+                    }
+                };
             }
+            "--skip" => skip.push(args.next().ok_or("--skip needs a case name")?),
+            "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other}")),
         }
     }
-    let url = url.ok_or("usage: conformance-client --url URL [--protocol json|messagepack]")?;
-    Ok(Options { url, protocol })
+    let url = url.ok_or(USAGE)?;
+    Ok(Options {
+        url,
+        protocol,
+        transports,
+        skip,
+    })
 }
 
 /// A name no other run is using.
@@ -110,11 +137,14 @@ impl ConformanceClient for Recorder {
 fn connection(o: &Options) -> HubConnection {
     HubConnectionBuilder::new(o.url.clone())
         .protocol(o.protocol)
+        .transports(o.transports)
         .build()
 }
 
 async fn start(c: HubConnection) -> Result<ConformanceProxy, String> {
-    c.start().await.map_err(|e| format!("start failed: {e}"))?;
+    c.start()
+        .await
+        .map_err(|e| format!("start failed: {}", e.report()))?;
     Ok(ConformanceProxy::new(c))
 }
 
@@ -140,7 +170,7 @@ fn equal<T: PartialEq + Debug>(what: &str, got: T, want: T) -> Outcome {
 }
 
 fn call_err(what: &str) -> impl FnOnce(ClientError) -> String + '_ {
-    move |e| format!("{what} failed: {e}")
+    move |e| format!("{what} failed: {}", e.report())
 }
 
 /// Expects an error completion whose text contains `needle` (any error when empty).
@@ -602,8 +632,21 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let cases = cases(&o);
+    if let Some(unknown) = o
+        .skip
+        .iter()
+        .find(|s| !cases.iter().any(|(name, _)| name == s))
+    {
+        eprintln!("--skip {unknown:?}: there is no case with that name");
+        return ExitCode::from(2);
+    }
     let (mut passed, mut failed) = (0, 0);
-    for (name, case) in cases(&o) {
+    for (name, case) in cases {
+        if o.skip.iter().any(|s| s == name) {
+            println!("skip {name}");
+            continue;
+        }
         // Each case runs in its own task: a panic or a hang fails that case only.
         let task = tokio::spawn(tokio::time::timeout(CASE_TIMEOUT, case));
         let outcome = match task.await {

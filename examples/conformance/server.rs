@@ -52,27 +52,6 @@ fn user_of(req: &AuthRequest<'_>) -> std::future::Ready<Result<Option<Identity>,
     std::future::ready(Ok(req.bearer_token().map(Identity::new)))
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let Args { listen, redis } = match parse_args() {
@@ -139,7 +118,7 @@ async fn main() -> ExitCode {
     let handle = server.clone();
     let served = signalr_server::serve(listener, app)
         .with_graceful_shutdown(async move {
-            shutdown_signal().await;
+            signalr_examples::signal::shutdown_signal().await;
             handle.shutdown().await;
         })
         .await;

@@ -3,3 +3,5 @@
 
 pub mod chat;
 pub mod conformance;
+pub mod jwt;
+pub mod signal;

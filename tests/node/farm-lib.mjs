@@ -130,6 +130,9 @@ export async function client(url, protocol, { user, answer, name } = {}) {
     throw new Error(`could not connect to ${url}: ${errText(e)}`);
   }
   open.add(connection);
+  // The server reads a connection's first message once other servers can reach it: after
+  // this round trip its connection and user channels are subscribed in the farm.
+  await withTimeout(connection.invoke("Echo", "ready"), CONNECT_TIMEOUT_MS, "first call");
   return {
     connection,
     inbox,

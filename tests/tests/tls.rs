@@ -9,7 +9,7 @@ use std::sync::Arc;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
-use signalr_client::{HubConnectionBuilder, Protocol};
+use signalr_client::{HubConnectionBuilder, Protocol, Transports};
 use signalr_server::{HubServer, RouterExt};
 use tokio::net::TcpListener;
 
@@ -70,6 +70,7 @@ async fn https_and_wss_work_with_a_trusted_certificate() {
     }
     let direct = HubConnectionBuilder::new(url.replace("https://", "wss://"))
         .skip_negotiation(true)
+        .transports(Transports::WEB_SOCKETS)
         .add_root_certificate_pem(pem.as_bytes())
         .unwrap()
         .build();
@@ -83,15 +84,16 @@ async fn https_and_wss_work_with_a_trusted_certificate() {
 async fn an_untrusted_certificate_is_refused_with_a_clear_error() {
     let (url, _) = serve_tls().await;
     let connection = HubConnectionBuilder::new(url.clone()).build();
-    let error = connection.start().await.unwrap_err().to_string();
+    let error = connection.start().await.unwrap_err().report();
     assert!(
         error.to_lowercase().contains("certificate"),
         "negotiate over https: {error}"
     );
     let direct = HubConnectionBuilder::new(url.replace("https://", "wss://"))
         .skip_negotiation(true)
+        .transports(Transports::WEB_SOCKETS)
         .build();
-    let error = direct.start().await.unwrap_err().to_string();
+    let error = direct.start().await.unwrap_err().report();
     assert!(
         error.to_lowercase().contains("certificate"),
         "wss without negotiation: {error}"
@@ -103,5 +105,5 @@ fn a_pem_without_a_certificate_is_an_error() {
     let error = HubConnectionBuilder::new("https://localhost/hub")
         .add_root_certificate_pem(b"not a certificate")
         .unwrap_err();
-    assert!(error.to_string().contains("no certificate"), "{error}");
+    assert!(error.report().contains("no certificate"), "{error}");
 }

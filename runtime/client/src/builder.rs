@@ -1,65 +1,29 @@
 //! Configuring a hub connection.
 
-use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::future::{BoxFuture, FutureExt};
+use futures_util::future::FutureExt;
 use signalr_protocol::Protocol;
 
+use crate::config::{Config, DEFAULT_STATEFUL_RECONNECT_BUFFER_SIZE, Transports};
 use crate::connection::HubConnection;
 use crate::error::ClientError;
 use crate::reconnect::{DefaultRetryPolicy, RetryPolicy};
-
-/// Produces the access token sent as `Authorization: Bearer` on negotiate and the WebSocket.
-pub(crate) type TokenFactory = Arc<dyn Fn() -> BoxFuture<'static, String> + Send + Sync>;
-
-/// Everything a connection was built with.
-#[derive(Clone)]
-pub(crate) struct Config {
-    pub(crate) url: String,
-    pub(crate) protocol: Protocol,
-    pub(crate) skip_negotiation: bool,
-    pub(crate) access_token: Option<TokenFactory>,
-    pub(crate) headers: Vec<(String, String)>,
-    /// Certificates trusted besides the public roots (`https`/`wss`).
-    pub(crate) root_certificates: Vec<rustls::pki_types::CertificateDer<'static>>,
-    pub(crate) keep_alive_interval: Duration,
-    pub(crate) server_timeout: Duration,
-    pub(crate) handshake_timeout: Duration,
-    pub(crate) retry_policy: Option<Arc<dyn RetryPolicy>>,
-}
-
-impl fmt::Debug for Config {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
-            .field("url", &self.url)
-            .field("protocol", &self.protocol)
-            .field("skip_negotiation", &self.skip_negotiation)
-            .field("access_token", &self.access_token.is_some())
-            .field(
-                "headers",
-                &self.headers.iter().map(|(k, _)| k).collect::<Vec<_>>(),
-            )
-            .field("keep_alive_interval", &self.keep_alive_interval)
-            .field("server_timeout", &self.server_timeout)
-            .field("handshake_timeout", &self.handshake_timeout)
-            .field("retry_policy", &self.retry_policy)
-            .finish()
-    }
-}
 
 /// Builds a [`HubConnection`]; the defaults are the official clients'.
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use signalr_client::{HubConnectionBuilder, Protocol};
+/// use signalr_client::{HubConnectionBuilder, Protocol, Transports};
 ///
 /// let connection = HubConnectionBuilder::new("http://localhost:5000/hubs/chat")
 ///     .protocol(Protocol::MessagePack)
+///     .transports(Transports::WEB_SOCKETS | Transports::LONG_POLLING)
 ///     .access_token_factory(|| async { "token".to_owned() })
 ///     .keep_alive_interval(Duration::from_secs(15))
+///     .with_stateful_reconnect()
 ///     .with_automatic_reconnect()
 ///     .build();
 /// ```
@@ -73,18 +37,7 @@ impl HubConnectionBuilder {
     /// A connection to the hub at `url` (`http://host/hubs/name`; `https`, `ws` and `wss` too).
     pub fn new(url: impl Into<String>) -> Self {
         HubConnectionBuilder {
-            config: Config {
-                url: url.into(),
-                protocol: Protocol::Json,
-                skip_negotiation: false,
-                access_token: None,
-                headers: Vec::new(),
-                root_certificates: Vec::new(),
-                keep_alive_interval: Duration::from_secs(15),
-                server_timeout: Duration::from_secs(30),
-                handshake_timeout: Duration::from_secs(15),
-                retry_policy: None,
-            },
+            config: Config::new(url.into()),
         }
     }
 
@@ -94,15 +47,25 @@ impl HubConnectionBuilder {
         self
     }
 
+    /// The transports the connection may use (all by default). The first one the server
+    /// offers (in its order: WebSockets, Server-Sent Events, long polling) that is allowed,
+    /// can carry the protocol (Server-Sent Events carry text only) and connects is used.
+    pub fn transports(mut self, transports: Transports) -> Self {
+        self.config.transports = transports;
+        self
+    }
+
     /// Connect the WebSocket directly, without the negotiate request (off by default).
+    /// As the official clients, this needs [`transports`](Self::transports) to be
+    /// [`Transports::WEB_SOCKETS`] alone: `start` fails otherwise.
     pub fn skip_negotiation(mut self, skip: bool) -> Self {
         self.config.skip_negotiation = skip;
         self
     }
 
     /// Called before each connection attempt; its token is sent as `Authorization: Bearer`
-    /// on negotiate and on the WebSocket request. A negotiate redirect's `accessToken`
-    /// replaces it for the rest of that attempt.
+    /// on negotiate and on every request of the transport. A negotiate redirect's
+    /// `accessToken` replaces it for the rest of that attempt.
     pub fn access_token_factory<F, Fut>(mut self, factory: F) -> Self
     where
         F: Fn() -> Fut + Send + Sync + 'static,
@@ -112,7 +75,17 @@ impl HubConnectionBuilder {
         self
     }
 
-    /// Adds a header to the negotiate and WebSocket requests.
+    /// Send the access token of the WebSocket and Server-Sent Events requests as the
+    /// `access_token` query parameter, as browsers do (they cannot set headers there),
+    /// instead of the `Authorization` header (off by default). Negotiate, sends and polls
+    /// always use the header.
+    pub fn access_token_in_query(mut self, in_query: bool) -> Self {
+        self.config.access_token_in_query = in_query;
+        self
+    }
+
+    /// Adds a header to every request (negotiate, the WebSocket, the event stream, polls
+    /// and sends).
     pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.config.headers.push((name.into(), value.into()));
         self
@@ -126,11 +99,11 @@ impl HubConnectionBuilder {
         use rustls::pki_types::pem::PemObject;
         let certificates = rustls::pki_types::CertificateDer::pem_slice_iter(pem)
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ClientError::Transport(format!("invalid root certificate: {e}")))?;
+            .map_err(|e| ClientError::InvalidCertificate(Arc::new(e)))?;
         if certificates.is_empty() {
-            return Err(ClientError::Transport(
-                "invalid root certificate: no certificate in the PEM text".to_owned(),
-            ));
+            return Err(ClientError::InvalidCertificate(Arc::new(
+                crate::error::Message("no certificate in the PEM text".to_owned()),
+            )));
         }
         self.config.root_certificates.extend(certificates);
         Ok(self)
@@ -148,9 +121,49 @@ impl HubConnectionBuilder {
         self
     }
 
-    /// How long connecting the WebSocket, and then the handshake, may each take (15 s).
+    /// How long connecting the WebSocket, and then the handshake, may each take (15 s, as
+    /// the .NET client's `HandshakeTimeout`).
     pub fn handshake_timeout(mut self, timeout: Duration) -> Self {
         self.config.handshake_timeout = timeout;
+        self
+    }
+
+    /// How long negotiate, each send of the HTTP transports, and opening the Server-Sent
+    /// Events stream may take (100 s, as the official clients).
+    pub fn http_request_timeout(mut self, timeout: Duration) -> Self {
+        self.config.http_request_timeout = timeout;
+        self
+    }
+
+    /// How long one long poll may take (100 s: a server answers an idle poll after 90 s).
+    /// A poll that takes longer ends the connection.
+    pub fn long_poll_timeout(mut self, timeout: Duration) -> Self {
+        self.config.long_poll_timeout = timeout;
+        self
+    }
+
+    /// The largest message accepted from the server, framing included (1 MiB by default,
+    /// the official .NET client's buffer size; `None` for no limit). A larger message ends
+    /// the connection with [`ClientError::Protocol`] before more than the limit is buffered.
+    pub fn max_receive_message_size(mut self, max: Option<usize>) -> Self {
+        self.config.max_receive_message_size = max;
+        self
+    }
+
+    /// Ask the server for stateful reconnect (`useStatefulReconnect=true`): when the
+    /// server allows it and the transport is WebSockets, a dropped WebSocket is replaced by
+    /// a new one on the same connection, and the messages the other side has not
+    /// acknowledged are sent again; calls, streams and handlers carry on, and no
+    /// reconnecting event is raised. Up to 100 000 bytes of unacknowledged messages are kept
+    /// (sending waits beyond that).
+    pub fn with_stateful_reconnect(self) -> Self {
+        self.stateful_reconnect_buffer_size(DEFAULT_STATEFUL_RECONNECT_BUFFER_SIZE)
+    }
+
+    /// [`with_stateful_reconnect`](Self::with_stateful_reconnect), keeping up to `bytes` of
+    /// unacknowledged messages.
+    pub fn stateful_reconnect_buffer_size(mut self, bytes: usize) -> Self {
+        self.config.stateful_reconnect = Some(bytes);
         self
     }
 

@@ -1,31 +1,33 @@
-//! The hub connection: its lifecycle (start, stop, automatic reconnect, events) and the
-//! calls applications make on it.
+//! The hub connection and its lifecycle: start, stop, stateful reconnect over a new
+//! WebSocket, automatic reconnect, and the close/reconnecting/reconnected events. The calls
+//! applications make on a connection are in `calls.rs`.
 
 use std::fmt;
-use std::future::Future;
-use std::marker::PhantomData;
-use std::pin::Pin;
-use std::sync::{Arc, Mutex, RwLock, Weak};
-use std::task::{Context, Poll};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
 
-use futures_util::future::FutureExt;
-use futures_util::stream::Stream;
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-use signalr_protocol::{Arguments, Payload, Protocol};
+use signalr_protocol::Protocol;
+use signalr_protocol::negotiate::TransportType;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::arguments::ClientStream;
-use crate::builder::Config;
-use crate::engine::{
-    Engine, HandlerResult, Handlers, InvokeResult, Outgoing, Session, StreamEvent,
-};
+use crate::config::{Config, DEFAULT_STATEFUL_RECONNECT_BUFFER_SIZE};
+use crate::driver::{self, Drive, End, Timers};
+use crate::engine::{Engine, Outgoing, Session};
 use crate::error::ClientError;
 use crate::reconnect::{RetryContext, RetryPolicy};
-use crate::transport::{self, Established, Timers};
-use signalr_protocol::{FromArguments, IntoArguments};
+use crate::stateful::Stateful;
+use crate::transport::{self, Connected};
+
+/// The delays of the attempts to reopen a stateful-reconnect connection's WebSocket before
+/// the connection is considered lost.
+const REOPEN_DELAYS: [Duration; 4] = [
+    Duration::ZERO,
+    Duration::from_millis(250),
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+];
 
 /// Where a connection is in its lifecycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -34,7 +36,8 @@ pub enum HubConnectionState {
     Disconnected,
     /// `start` is negotiating, connecting or handshaking.
     Connecting,
-    /// Connected: calls can be made.
+    /// Connected: calls can be made (also while stateful reconnect replaces a dropped
+    /// WebSocket: calls then wait for the new one).
     Connected,
     /// `stop` is closing the connection.
     Disconnecting,
@@ -66,13 +69,14 @@ struct Run {
 struct Lifecycle {
     state: HubConnectionState,
     connection_id: Option<String>,
+    transport: Option<TransportType>,
     run: Option<Run>,
 }
 
-struct Shared {
-    config: Config,
-    http: Option<reqwest::Client>,
-    engine: Engine,
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    http: Result<reqwest::Client, ClientError>,
+    pub(crate) engine: Engine,
     lifecycle: Mutex<Lifecycle>,
     callbacks: Callbacks,
 }
@@ -115,9 +119,8 @@ impl Drop for Owner {
 /// while let Some(n) = counter.next().await {
 ///     println!("{}", n?);
 /// }
-/// let total: i32 = connection
-///     .invoke_with_streams("Sum", (), vec![ClientStream::new(futures_util::stream::iter(1..=10))])
-///     .await?;
+/// let numbers = ClientStream::new(futures_util::stream::iter(1..=10));
+/// let total: i32 = connection.invoke("Sum", (numbers,)).await?;
 /// connection.stop().await;
 /// # Ok(()) }
 /// ```
@@ -133,13 +136,14 @@ impl fmt::Debug for HubConnection {
             .field("protocol", &self.owner.shared.config.protocol)
             .field("state", &self.state())
             .field("connection_id", &self.connection_id())
+            .field("transport", &self.transport())
             .finish()
     }
 }
 
 impl HubConnection {
     pub(crate) fn new(config: Config) -> Self {
-        let http = transport::http_client(&config);
+        let http = transport::http::client(&config);
         let engine = Engine::new(config.protocol);
         HubConnection {
             owner: Arc::new(Owner {
@@ -150,6 +154,7 @@ impl HubConnection {
                     lifecycle: Mutex::new(Lifecycle {
                         state: HubConnectionState::Disconnected,
                         connection_id: None,
+                        transport: None,
                         run: None,
                     }),
                     callbacks: Callbacks::default(),
@@ -158,7 +163,7 @@ impl HubConnection {
         }
     }
 
-    fn shared(&self) -> &Arc<Shared> {
+    pub(crate) fn shared(&self) -> &Arc<Shared> {
         &self.owner.shared
     }
 
@@ -181,13 +186,23 @@ impl HubConnection {
             .and_then(|lc| lc.connection_id.clone())
     }
 
+    /// The transport in use, while connected.
+    pub fn transport(&self) -> Option<TransportType> {
+        self.shared()
+            .lifecycle
+            .lock()
+            .ok()
+            .and_then(|lc| lc.transport)
+    }
+
     /// The hub protocol.
     pub fn protocol(&self) -> Protocol {
         self.shared().config.protocol
     }
 
-    /// Negotiates, connects the WebSocket and completes the handshake. Fails if the
-    /// connection is not disconnected, or with the reason the connection could not be made.
+    /// Negotiates, connects a transport and completes the handshake. Fails if the
+    /// connection is not disconnected, or with the reason the connection could not be made
+    /// (every step is bounded by its timeout).
     pub async fn start(&self) -> Result<(), ClientError> {
         let shared = self.shared().clone();
         let (stop, done) = {
@@ -237,202 +252,6 @@ impl HubConnection {
         let _ = done.wait_for(|d| *d).await;
     }
 
-    /// Invokes a hub method and waits for its result.
-    ///
-    /// The Invocation is sent when this is called; the returned future only waits for the
-    /// Completion (dropping it does not cancel the invocation). A `()` result accepts a void
-    /// completion; a server error becomes [`ClientError::Hub`] with the server's text.
-    pub fn invoke<T: DeserializeOwned>(
-        &self,
-        method: &str,
-        args: impl IntoArguments,
-    ) -> InvokeFuture<T> {
-        self.invoke_with_streams(method, args, Vec::new())
-    }
-
-    /// Invokes a hub method with upload streams: each [`ClientStream`] is announced in
-    /// `streamIds` and its items are sent after the invocation, then its completion.
-    pub fn invoke_with_streams<T: DeserializeOwned>(
-        &self,
-        method: &str,
-        args: impl IntoArguments,
-        streams: Vec<ClientStream>,
-    ) -> InvokeFuture<T> {
-        let engine = &self.shared().engine;
-        let started = args
-            .to_arguments(engine.protocol())
-            .map_err(ClientError::from)
-            .and_then(|a| engine.invoke(method, a, streams));
-        InvokeFuture {
-            state: started.map_err(Some),
-            protocol: engine.protocol(),
-            _result: PhantomData,
-        }
-    }
-
-    /// [`invoke_with_streams`](Self::invoke_with_streams) that can be cancelled: when
-    /// `cancellation` fires first, CancelInvocation is sent (the server's token for the
-    /// invocation fires) and the call ends with [`ClientError::Canceled`].
-    pub fn invoke_with_cancellation<T: DeserializeOwned + Send + 'static>(
-        &self,
-        method: &str,
-        args: impl IntoArguments,
-        streams: Vec<ClientStream>,
-        cancellation: tokio_util::sync::CancellationToken,
-    ) -> impl Future<Output = Result<T, ClientError>> + Send + 'static {
-        let engine = &self.shared().engine;
-        let protocol = engine.protocol();
-        let started = args
-            .to_arguments(protocol)
-            .map_err(ClientError::from)
-            .and_then(|a| engine.invoke_tracked(method, a, streams));
-        async move {
-            let (rx, session, id) = started?;
-            tokio::select! {
-                r = rx => match r {
-                    Ok(Ok(value)) => bind_result(protocol, value),
-                    Ok(Err(e)) => Err(e),
-                    Err(_) => Err(ClientError::ConnectionClosed),
-                },
-                () = cancellation.cancelled() => {
-                    session.cancel_stream(&id);
-                    Err(ClientError::Canceled)
-                }
-            }
-        }
-    }
-
-    /// Sends a hub method invocation without an id: the server sends no result. The future
-    /// resolves once the message is written to the transport.
-    pub fn send(&self, method: &str, args: impl IntoArguments) -> SendFuture {
-        self.send_with_streams(method, args, Vec::new())
-    }
-
-    /// [`send`](Self::send) with upload streams, as in
-    /// [`invoke_with_streams`](Self::invoke_with_streams).
-    pub fn send_with_streams(
-        &self,
-        method: &str,
-        args: impl IntoArguments,
-        streams: Vec<ClientStream>,
-    ) -> SendFuture {
-        let engine = &self.shared().engine;
-        let started = args
-            .to_arguments(engine.protocol())
-            .map_err(ClientError::from)
-            .and_then(|a| engine.send(method, a, streams));
-        SendFuture {
-            state: started.map_err(Some),
-        }
-    }
-
-    /// Invokes a streaming hub method: the items arrive through the returned stream, which
-    /// ends with the server's completion (an error completion is its last item). Dropping
-    /// the stream before it ends sends CancelInvocation.
-    pub fn stream<T: DeserializeOwned>(
-        &self,
-        method: &str,
-        args: impl IntoArguments,
-    ) -> HubStream<T> {
-        self.stream_with_streams(method, args, Vec::new())
-    }
-
-    /// [`stream`](Self::stream) with upload streams.
-    pub fn stream_with_streams<T: DeserializeOwned>(
-        &self,
-        method: &str,
-        args: impl IntoArguments,
-        streams: Vec<ClientStream>,
-    ) -> HubStream<T> {
-        let engine = &self.shared().engine;
-        let started = args
-            .to_arguments(engine.protocol())
-            .map_err(ClientError::from)
-            .and_then(|a| engine.stream(method, a, streams));
-        match started {
-            Ok(call) => HubStream {
-                events: Some(call.events),
-                error: None,
-                cancel: Some((call.session, call.id)),
-                _item: PhantomData,
-            },
-            Err(e) => HubStream {
-                events: None,
-                error: Some(e),
-                cancel: None,
-                _item: PhantomData,
-            },
-        }
-    }
-
-    /// Registers a handler for the client method `method` (matched case-insensitively),
-    /// called with the arguments as raw [`Arguments`]. When the server invokes it with an
-    /// id (a client result), the handler's `Ok(Some(value))` or `Err(text)` is sent back;
-    /// `Ok(None)` answers "Client didn't provide a result.".
-    pub fn on_raw<F, Fut>(&self, method: &str, handler: F) -> Subscription
-    where
-        F: Fn(Arguments<'static>) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = HandlerResult> + Send + 'static,
-    {
-        let handlers = self.shared().engine.handlers();
-        let id = handlers.add(method, Arc::new(move |args| handler(args).boxed()));
-        Subscription {
-            handlers: Arc::downgrade(handlers),
-            method: method.to_owned(),
-            id,
-        }
-    }
-
-    /// Registers a handler for the client method `method` with typed arguments (a tuple,
-    /// `()`, or [`Arguments`]); arguments that do not bind are logged and skipped.
-    pub fn on<A, F, Fut>(&self, method: &str, handler: F) -> Subscription
-    where
-        A: FromArguments + Send + 'static,
-        F: Fn(A) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        self.on_raw(method, move |args| {
-            let call = A::from_arguments(&args).map(&handler);
-            async move {
-                match call {
-                    Ok(f) => {
-                        f.await;
-                        Ok(None)
-                    }
-                    Err(e) => Err(e.to_string()),
-                }
-            }
-        })
-    }
-
-    /// Registers a handler that returns a client result: `Ok(value)` is sent to the server
-    /// as the result, `Err(e)` as an error completion with `e`'s text.
-    pub fn on_result<A, R, E, F, Fut>(&self, method: &str, handler: F) -> Subscription
-    where
-        A: FromArguments + Send + 'static,
-        R: Serialize,
-        E: fmt::Display,
-        F: Fn(A) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<R, E>> + Send + 'static,
-    {
-        let protocol = self.protocol();
-        self.on_raw(method, move |args| {
-            let call = A::from_arguments(&args).map(&handler);
-            async move {
-                let value = call.map_err(|e| e.to_string())?.await;
-                let value = value.map_err(|e| e.to_string())?;
-                Payload::serialize(protocol, &value)
-                    .map(Some)
-                    .map_err(|e| e.to_string())
-            }
-        })
-    }
-
-    /// Removes every handler of `method`.
-    pub fn off(&self, method: &str) {
-        self.shared().engine.handlers().remove_all(method);
-    }
-
     /// Called when the connection is disconnected (after `stop`, a server Close without
     /// reconnect, or when reconnecting gave up), with the error that ended it, if any.
     pub fn on_close(&self, callback: impl Fn(Option<&ClientError>) + Send + Sync + 'static) {
@@ -442,6 +261,7 @@ impl HubConnection {
     }
 
     /// Called when the connection was lost and automatic reconnect starts, with the error.
+    /// (A WebSocket that stateful reconnect replaces is not a lost connection.)
     pub fn on_reconnecting(&self, callback: impl Fn(Option<&ClientError>) + Send + Sync + 'static) {
         if let Ok(mut l) = self.shared().callbacks.reconnecting.write() {
             l.push(Arc::new(callback));
@@ -467,8 +287,8 @@ async fn lifecycle(
         r = shared.connect() => r,
         () = stop.cancelled() => Err(ClientError::Stopped),
     };
-    let established = match first {
-        Ok(e) => e,
+    let (connected, leftover) = match first {
+        Ok(c) => c,
         Err(e) => {
             shared.set_disconnected();
             let _ = started.send(Err(e));
@@ -476,15 +296,17 @@ async fn lifecycle(
             return;
         }
     };
-    let Some((session, outgoing)) = shared.connected(&stop, &established) else {
-        established.close().await;
+    let Some((session, outbox)) = shared.connected(&stop, &connected) else {
+        connected.close().await;
         shared.set_disconnected();
         let _ = started.send(Err(ClientError::Stopped));
         let _ = done.send(true);
         return;
     };
     let _ = started.send(Ok(()));
-    let error = shared.run(established, session, outgoing, &stop).await;
+    let error = shared
+        .run(connected, leftover, session, outbox, &stop)
+        .await;
     shared.set_disconnected();
     for cb in snapshot(&shared.callbacks.close) {
         cb(error.as_ref());
@@ -492,21 +314,26 @@ async fn lifecycle(
     let _ = done.send(true);
 }
 
+/// A session and the transport it runs on.
+struct Running {
+    connected: Connected,
+    leftover: Vec<u8>,
+    session: Arc<Session>,
+    outbox: mpsc::UnboundedReceiver<Outgoing>,
+}
+
 impl Shared {
-    async fn connect(&self) -> Result<Established, ClientError> {
-        let http = self
-            .http
-            .as_ref()
-            .ok_or_else(|| ClientError::Negotiate("the HTTP client could not be created".into()))?;
+    async fn connect(&self) -> Result<(Connected, Vec<u8>), ClientError> {
+        let http = self.http.as_ref().map_err(Clone::clone)?;
         transport::connect(&self.config, http).await
     }
 
-    /// Opens an engine session for a new WebSocket and marks the connection connected,
+    /// Opens an engine session for a new transport and marks the connection connected,
     /// unless `stop` was requested meanwhile.
     fn connected(
         &self,
         stop: &CancellationToken,
-        established: &Established,
+        connected: &Connected,
     ) -> Option<(Arc<Session>, mpsc::UnboundedReceiver<Outgoing>)> {
         let mut lc = self.lifecycle.lock().ok()?;
         if stop.is_cancelled() {
@@ -514,7 +341,8 @@ impl Shared {
         }
         let opened = self.engine.open_session();
         lc.state = HubConnectionState::Connected;
-        lc.connection_id.clone_from(&established.connection_id);
+        lc.connection_id.clone_from(&connected.connection_id);
+        lc.transport = Some(connected.transport);
         Some(opened)
     }
 
@@ -522,53 +350,157 @@ impl Shared {
         if let Ok(mut lc) = self.lifecycle.lock() {
             lc.state = HubConnectionState::Disconnected;
             lc.connection_id = None;
+            lc.transport = None;
             lc.run = None;
         }
+    }
+
+    fn timers(&self, connected: &Connected) -> Timers {
+        if connected.inherent_keep_alive() {
+            Timers {
+                keep_alive: None,
+                server_timeout: None,
+            }
+        } else {
+            Timers {
+                keep_alive: Some(self.config.keep_alive_interval),
+                server_timeout: Some(self.config.server_timeout),
+            }
+        }
+    }
+
+    /// Runs the session over its transport, and over new WebSockets while stateful
+    /// reconnect can replace a dropped one; returns how it ended and the transport it ended
+    /// on.
+    async fn run_session(&self, running: &mut Running, stop: &CancellationToken) -> End {
+        let mut stateful = running.connected.reopen.as_ref().map(|_| {
+            Stateful::new(
+                self.config
+                    .stateful_reconnect
+                    .unwrap_or(DEFAULT_STATEFUL_RECONNECT_BUFFER_SIZE),
+            )
+        });
+        let mut resume = false;
+        loop {
+            let drive = Drive {
+                session: &running.session,
+                outbox: &mut running.outbox,
+                stateful: stateful.as_mut(),
+                protocol: self.config.protocol,
+                max_message_size: self.config.max_receive_message_size,
+                timers: self.timers(&running.connected),
+                stop,
+            };
+            let leftover = std::mem::take(&mut running.leftover);
+            let end = driver::drive(&mut running.connected, drive, leftover, resume).await;
+            let error = match end {
+                End::Lost(error) => error,
+                other => return other,
+            };
+            let (Some(reopen), Some(st)) = (running.connected.reopen.clone(), stateful.as_mut())
+            else {
+                return End::Lost(error);
+            };
+            if stop.is_cancelled() {
+                return End::Stopped;
+            }
+            tracing::info!(error = ?error.as_ref().map(ClientError::report), "transport lost; reopening the WebSocket");
+            st.disconnected();
+            let id = running.connected.connection_id.clone();
+            match self.reopen(&reopen, id, stop).await {
+                Some(next) => {
+                    running.connected = next;
+                    resume = true;
+                }
+                None if stop.is_cancelled() => return End::Stopped,
+                None => return End::Lost(error),
+            }
+        }
+    }
+
+    /// Reopens a stateful-reconnect connection's WebSocket, trying a few times.
+    async fn reopen(
+        &self,
+        reopen: &transport::Reopen,
+        connection_id: Option<String>,
+        stop: &CancellationToken,
+    ) -> Option<Connected> {
+        for delay in REOPEN_DELAYS {
+            let attempt = async {
+                tokio::time::sleep(delay).await;
+                transport::reopen(reopen, &self.config, connection_id.clone()).await
+            };
+            tokio::select! {
+                r = attempt => match r {
+                    Ok(c) => return Some(c),
+                    Err(e) => tracing::info!(error = %e.report(), "reopening the WebSocket failed"),
+                },
+                () = stop.cancelled() => return None,
+            }
+        }
+        None
     }
 
     /// Runs sessions, reconnecting as the retry policy allows; returns the error the
     /// connection finally ended with.
     async fn run(
         &self,
-        mut established: Established,
-        mut session: Arc<Session>,
-        mut outgoing: mpsc::UnboundedReceiver<Outgoing>,
+        connected: Connected,
+        leftover: Vec<u8>,
+        session: Arc<Session>,
+        outbox: mpsc::UnboundedReceiver<Outgoing>,
         stop: &CancellationToken,
     ) -> Option<ClientError> {
-        let timers = Timers {
-            keep_alive_interval: self.config.keep_alive_interval,
-            server_timeout: self.config.server_timeout,
+        let mut running = Running {
+            connected,
+            leftover,
+            session,
+            outbox,
         };
         loop {
-            let end = transport::drive(
-                established,
-                session.clone(),
-                outgoing,
-                self.config.protocol,
-                timers,
-                stop.clone(),
-            )
-            .await;
-            self.engine.close_session(&session);
-            if let Some(e) = &end.error {
-                tracing::info!(error = %e, "connection lost");
-            }
-            let policy = match &self.config.retry_policy {
-                Some(p) if end.allow_reconnect && !stop.is_cancelled() => p.clone(),
-                _ => return end.error,
-            };
-            established = match self.reconnect(&*policy, end.error, stop).await {
-                Ok(e) => e,
-                Err(error) => return error,
-            };
-            match self.connected(stop, &established) {
-                Some((s, o)) => (session, outgoing) = (s, o),
-                None => {
-                    established.close().await;
+            let end = self.run_session(&mut running, stop).await;
+            self.engine.close_session(&running.session);
+            let (error, allow_reconnect) = match end {
+                End::Stopped => {
+                    running.connected.close().await;
                     return None;
                 }
+                End::Closed {
+                    error,
+                    allow_reconnect,
+                } => {
+                    running.connected.close().await;
+                    (error, allow_reconnect)
+                }
+                End::Failed(error) => {
+                    running.connected.abort();
+                    (Some(error), true)
+                }
+                // The transport is gone already.
+                End::Lost(error) => (error, true),
+            };
+            if let Some(e) = &error {
+                tracing::info!(error = %e.report(), "connection lost");
             }
-            let id = established.connection_id.clone();
+            let policy = match &self.config.retry_policy {
+                Some(p) if allow_reconnect && !stop.is_cancelled() => p.clone(),
+                _ => return error,
+            };
+            let (connected, leftover) = match self.reconnect(&*policy, error, stop).await {
+                Ok(c) => c,
+                Err(error) => return error,
+            };
+            let Some((session, outbox)) = self.connected(stop, &connected) else {
+                connected.close().await;
+                return None;
+            };
+            let id = connected.connection_id.clone();
+            running = Running {
+                connected,
+                leftover,
+                session,
+                outbox,
+            };
             for cb in snapshot(&self.callbacks.reconnected) {
                 cb(id.as_deref());
             }
@@ -582,7 +514,7 @@ impl Shared {
         policy: &dyn RetryPolicy,
         error: Option<ClientError>,
         stop: &CancellationToken,
-    ) -> Result<Established, Option<ClientError>> {
+    ) -> Result<(Connected, Vec<u8>), Option<ClientError>> {
         let started = Instant::now();
         let mut attempts = 0u64;
         let mut reason = error.clone();
@@ -601,6 +533,7 @@ impl Shared {
             }
             lc.state = HubConnectionState::Reconnecting;
             lc.connection_id = None;
+            lc.transport = None;
         }
         for cb in snapshot(&self.callbacks.reconnecting) {
             cb(error.as_ref());
@@ -616,9 +549,9 @@ impl Shared {
                 () = stop.cancelled() => return Err(None),
             };
             match attempt {
-                Ok(established) => return Ok(established),
+                Ok(connected) => return Ok(connected),
                 Err(e) => {
-                    tracing::info!(error = %e, "reconnect attempt failed");
+                    tracing::info!(error = %e.report(), "reconnect attempt failed");
                     attempts += 1;
                     reason = Some(e);
                 }
@@ -628,196 +561,5 @@ impl Shared {
                 None => return Err(reason),
             }
         }
-    }
-}
-
-/// The result of [`HubConnection::invoke`]: resolves with the Completion.
-#[must_use = "the invocation is sent already; the future only yields its result"]
-pub struct InvokeFuture<T> {
-    state: Result<oneshot::Receiver<InvokeResult>, Option<ClientError>>,
-    protocol: Protocol,
-    _result: PhantomData<fn() -> T>,
-}
-
-impl<T> fmt::Debug for InvokeFuture<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("InvokeFuture").finish_non_exhaustive()
-    }
-}
-
-/// Binds a completion's value; a void completion binds like `null`.
-fn bind_result<T: DeserializeOwned>(
-    protocol: Protocol,
-    value: Option<Payload<'static>>,
-) -> Result<T, ClientError> {
-    let value = match value {
-        Some(v) => v,
-        None => Payload::serialize(protocol, &())?,
-    };
-    Ok(value.bind::<T>()?)
-}
-
-impl<T: DeserializeOwned> Future for InvokeFuture<T> {
-    type Output = Result<T, ClientError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let protocol = self.protocol;
-        match &mut self.state {
-            Err(e) => Poll::Ready(Err(e.take().unwrap_or(ClientError::ConnectionClosed))),
-            Ok(rx) => match Pin::new(rx).poll(cx) {
-                Poll::Pending => Poll::Pending,
-                Poll::Ready(Ok(Ok(value))) => Poll::Ready(bind_result(protocol, value)),
-                Poll::Ready(Ok(Err(e))) => Poll::Ready(Err(e)),
-                Poll::Ready(Err(_)) => Poll::Ready(Err(ClientError::ConnectionClosed)),
-            },
-        }
-    }
-}
-
-/// The result of [`HubConnection::send`]: resolves once the message is written.
-#[must_use = "the message is queued already; the future only says when it is written"]
-pub struct SendFuture {
-    state: Result<oneshot::Receiver<()>, Option<ClientError>>,
-}
-
-impl fmt::Debug for SendFuture {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SendFuture").finish_non_exhaustive()
-    }
-}
-
-impl Future for SendFuture {
-    type Output = Result<(), ClientError>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match &mut self.state {
-            Err(e) => Poll::Ready(Err(e.take().unwrap_or(ClientError::ConnectionClosed))),
-            Ok(rx) => Pin::new(rx)
-                .poll(cx)
-                .map(|r| r.map_err(|_| ClientError::ConnectionClosed)),
-        }
-    }
-}
-
-/// The items of a streaming invocation; see [`HubConnection::stream`].
-pub struct HubStream<T> {
-    events: Option<mpsc::UnboundedReceiver<StreamEvent>>,
-    error: Option<ClientError>,
-    cancel: Option<(Weak<Session>, String)>,
-    _item: PhantomData<fn() -> T>,
-}
-
-impl<T> fmt::Debug for HubStream<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HubStream")
-            .field("invocation_id", &self.cancel.as_ref().map(|(_, id)| id))
-            .field("ended", &self.events.is_none())
-            .finish()
-    }
-}
-
-impl<T> HubStream<T> {
-    fn end(&mut self) {
-        self.events = None;
-        self.cancel = None;
-    }
-}
-
-impl<T: DeserializeOwned> Stream for HubStream<T> {
-    type Item = Result<T, ClientError>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if let Some(e) = self.error.take() {
-            self.end();
-            return Poll::Ready(Some(Err(e)));
-        }
-        let Some(events) = self.events.as_mut() else {
-            return Poll::Ready(None);
-        };
-        match events.poll_recv(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Some(StreamEvent::Item(item))) => {
-                Poll::Ready(Some(item.bind::<T>().map_err(ClientError::from)))
-            }
-            Poll::Ready(Some(StreamEvent::End(Ok(())))) | Poll::Ready(None) => {
-                self.end();
-                Poll::Ready(None)
-            }
-            Poll::Ready(Some(StreamEvent::End(Err(e)))) => {
-                self.end();
-                Poll::Ready(Some(Err(e)))
-            }
-        }
-    }
-}
-
-impl<T> Drop for HubStream<T> {
-    fn drop(&mut self) {
-        if let Some((session, id)) = self.cancel.take()
-            && let Some(session) = session.upgrade()
-        {
-            session.cancel_stream(&id);
-        }
-    }
-}
-
-/// A registered client method handler; [`off`](Subscription::off) removes it. Dropping the
-/// subscription keeps the handler registered.
-pub struct Subscription {
-    handlers: Weak<Handlers>,
-    method: String,
-    id: u64,
-}
-
-impl fmt::Debug for Subscription {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Subscription")
-            .field("method", &self.method)
-            .field("id", &self.id)
-            .finish()
-    }
-}
-
-impl Subscription {
-    /// The method the handler is registered for.
-    pub fn method(&self) -> &str {
-        &self.method
-    }
-
-    /// Unregisters the handler.
-    pub fn off(self) {
-        if let Some(h) = self.handlers.upgrade() {
-            h.remove(&self.method, self.id);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn send_sync<T: Send + Sync>() {}
-    fn send<T: Send>() {}
-
-    #[test]
-    fn handles_can_move_between_tasks() {
-        send_sync::<HubConnection>();
-        send_sync::<Subscription>();
-        send::<HubStream<String>>();
-        send::<InvokeFuture<String>>();
-        send::<SendFuture>();
-    }
-
-    #[tokio::test]
-    async fn calls_before_start_fail_at_once() {
-        let c = crate::HubConnectionBuilder::new("http://127.0.0.1:1/hub").build();
-        assert_eq!(c.state(), HubConnectionState::Disconnected);
-        assert_eq!(
-            c.invoke::<i32>("Add", (1, 2)).await,
-            Err(ClientError::NotConnected)
-        );
-        assert_eq!(c.send("Add", (1, 2)).await, Err(ClientError::NotConnected));
-        c.stop().await;
-        assert_eq!(c.state(), HubConnectionState::Disconnected);
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! ```no_run
 //! use futures_util::StreamExt;
-//! use signalr_client::{HubConnectionBuilder, Protocol};
+//! use signalr_client::{ClientStream, HubConnectionBuilder, Protocol};
 //!
 //! # async fn run() -> Result<(), signalr_client::ClientError> {
 //! let connection = HubConnectionBuilder::new("http://localhost:5000/hubs/conformance")
@@ -16,39 +16,59 @@
 //! while let Some(item) = items.next().await {
 //!     println!("{}", item?);
 //! }
+//! let upload = ClientStream::new(futures_util::stream::iter([1, 2, 3]));
+//! let sum: i32 = connection.invoke("Sum", (upload,)).await?;
 //! connection.stop().await;
 //! # Ok(()) }
 //! ```
 //!
-//! The crate is layered:
+//! The crate is layered; each layer imports only the ones below it:
 //!
-//! - the connection *engine* (invocation ids, pending invocations and result streams,
-//!   routing of the server's messages, client method handlers and their replies, upload
-//!   streams) knows nothing of sockets: it consumes decoded hub messages and produces framed
-//!   ones (see `engine.rs`, tested on its own);
-//! - the *transport* does negotiate over HTTP, the WebSocket, the handshake, keep-alive
-//!   Pings and the server timeout, moving frames between the socket and the engine;
-//! - [`HubConnection`] ties them together with the lifecycle: start, stop, automatic
-//!   reconnect and the close/reconnecting/reconnected events.
+//! - the connection *engine* (`engine/`: invocation ids, pending invocations and result
+//!   streams, routing of the server's messages, client method handlers and their replies,
+//!   upload streams) and stateful reconnect's bookkeeping (`stateful.rs`) know nothing of
+//!   sockets: they consume decoded hub messages and produce framed ones;
+//! - the *transports* (`transport/`: negotiate, WebSockets, Server-Sent Events, long
+//!   polling, each in its module; the fallback between them; the handshake) move bytes;
+//! - the *driver* (`driver.rs`) runs a session over a transport: framing with the receive
+//!   limit, keep-alive Pings, the server timeout, Acks and the resend;
+//! - [`HubConnection`] (`connection.rs`, `calls.rs`) ties them together with the
+//!   lifecycle: start, stop, stateful and automatic reconnect and their events.
+//!
+//! Every step that waits on the server is bounded: negotiate and sends by the HTTP request
+//! timeout, polls by the long poll timeout, the WebSocket and the handshake by the handshake
+//! timeout, a connected session by the server timeout; and every message received is
+//! bounded by the maximum receive message size.
 //!
 //! The hub protocol itself (JSON and MessagePack, framing, handshake, negotiate) is
 //! `signalr-protocol`, re-exported here as [`protocol`].
 
 mod arguments;
 mod builder;
+mod calls;
+mod config;
 mod connection;
+mod driver;
 mod engine;
 mod error;
 mod reconnect;
+mod stateful;
 mod transport;
 
-pub use arguments::ClientStream;
+pub use arguments::{Call, CallArg, CallArguments, ClientStream, RawCall};
 pub use builder::HubConnectionBuilder;
-pub use connection::{
-    HubConnection, HubConnectionState, HubStream, InvokeFuture, SendFuture, Subscription,
+pub use calls::{HubStream, InvokeFuture, SendFuture, Subscription};
+pub use config::{
+    DEFAULT_HTTP_REQUEST_TIMEOUT, DEFAULT_LONG_POLL_TIMEOUT, DEFAULT_MAX_RECEIVE_MESSAGE_SIZE,
+    DEFAULT_STATEFUL_RECONNECT_BUFFER_SIZE, Transports,
 };
+pub use connection::{HubConnection, HubConnectionState};
 pub use engine::HandlerResult;
-pub use error::{CONNECTION_CLOSED, ClientError, NO_CLIENT_RESULT, SERVER_TIMEOUT};
+pub use error::{
+    CONNECTION_CLOSED, ClientError, NO_CLIENT_RESULT, Operation, SERVER_TIMEOUT, SourceError,
+    TransportFailure,
+};
 pub use reconnect::{DefaultRetryPolicy, RetryContext, RetryPolicy};
 pub use signalr_protocol as protocol;
+pub use signalr_protocol::negotiate::TransportType;
 pub use signalr_protocol::{Arguments, Binary, FromArguments, IntoArguments, Payload, Protocol};

@@ -43,7 +43,8 @@ pub mod __private {
 
     pub use futures_util::Stream;
     pub use signalr_client::{
-        ClientError, ClientStream, HubConnection, HubStream as ClientHubStream, Subscription,
+        ClientError, ClientStream, HubConnection, HubStream as ClientHubStream, RawCall,
+        Subscription,
     };
     pub use signalr_protocol::{
         ArgumentBinder, Arguments, ArgumentsWriter, BindError, IntoArguments, Payload, Protocol,
@@ -131,7 +132,7 @@ pub mod __private {
         args: Result<Arguments<'static>, SerializeError>,
         uploads: Vec<ClientStream>,
     ) -> ClientHubStream<T> {
-        connection.stream_with_streams::<T>(method, args, uploads)
+        connection.stream::<T>(method, RawCall::new(args).with_streams(uploads))
     }
 
     /// A server-to-client call that waits for the client's result.
@@ -151,7 +152,7 @@ pub mod __private {
         args: Result<Arguments<'static>, SerializeError>,
         uploads: Vec<ClientStream>,
     ) -> impl Future<Output = Result<T, ClientError>> + Send + 'static {
-        connection.invoke_with_streams::<T>(method, args, uploads)
+        connection.invoke::<T>(method, RawCall::new(args).with_streams(uploads))
     }
 
     /// A proxy call whose cancellation token sends CancelInvocation.
@@ -162,7 +163,11 @@ pub mod __private {
         uploads: Vec<ClientStream>,
         cancellation: CancellationToken,
     ) -> impl Future<Output = Result<T, ClientError>> + Send + 'static {
-        connection.invoke_with_cancellation::<T>(method, args, uploads, cancellation)
+        connection.invoke_with_cancellation::<T>(
+            method,
+            RawCall::new(args).with_streams(uploads),
+            cancellation,
+        )
     }
 
     /// The cancellation marker a server-to-client call carries in a `CancellationToken`

@@ -93,6 +93,10 @@ pub fn hub() -> Hub {
             call.caller.clients.users(us).send("Msg", &(t,))?;
             Ok(Reply::Void)
         })
+        .method("Ready", MethodKind::Unary, 0, |call| async move {
+            call.bind(0)?;
+            Ok(Reply::Void)
+        })
         .method("Join", MethodKind::Unary, 0, |call| async move {
             let [g] = <[String; 1]>::try_from(text(&call, 1)?).unwrap();
             call.caller
@@ -205,6 +209,9 @@ pub async fn client(node: &Node, name: &str, protocol: Protocol, user: Option<&s
         })
     });
     connection.start().await.unwrap();
+    // The server reads a connection's first message once other servers can reach it: after
+    // this round trip its connection and user channels are subscribed.
+    connection.invoke::<()>("Ready", ()).await.unwrap();
     Client {
         connection,
         name: name.to_owned(),
@@ -218,7 +225,7 @@ impl Client {
         self.connection.connection_id().unwrap()
     }
 
-    pub async fn call(&self, method: &str, args: impl signalr_protocol::IntoArguments) {
+    pub async fn call(&self, method: &str, args: impl signalr_client::CallArguments) {
         self.connection
             .invoke::<()>(method, args)
             .await

@@ -2,16 +2,18 @@
 //! invocations and streams, routing of incoming messages, client method handlers and their
 //! replies, upload streams.
 //!
-//! A transport opens a [`Session`] per physical connection, feeds it every decoded message
+//! The connection opens a [`Session`] per logical connection (one negotiate; with stateful
+//! reconnect it outlives dropped WebSockets), feeds it every decoded message
 //! ([`Session::receive`]) and writes every [`Outgoing`] frame the session queues, in order.
-//! When the physical connection ends, [`Engine::close_session`] fails whatever is pending.
+//! When the connection ends, [`Engine::close_session`] fails whatever is pending.
+
+mod handlers;
 
 use std::collections::HashMap;
-use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
-use futures_util::future::{BoxFuture, FutureExt};
+use bytes::Bytes;
 use futures_util::stream::StreamExt;
 use signalr_protocol::{
     Arguments, CancelInvocation, Completion, CompletionResult, Headers, HubMessage, Invocation,
@@ -20,79 +22,26 @@ use signalr_protocol::{
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::arguments::{ClientStream, EncodedItems};
-use crate::error::{ClientError, NO_CLIENT_RESULT};
+use crate::arguments::{Call, ClientStream, EncodedItems};
+use crate::error::ClientError;
 
-/// What a client method handler returns: a value for a client result (`Some`), nothing, or
-/// an error text sent back to the server.
-pub type HandlerResult = Result<Option<Payload<'static>>, String>;
-
-/// A client method handler, type-erased.
-pub(crate) type Handler =
-    Arc<dyn Fn(Arguments<'static>) -> BoxFuture<'static, HandlerResult> + Send + Sync>;
+#[cfg(test)]
+pub(crate) use handlers::Handler;
+pub use handlers::HandlerResult;
+pub(crate) use handlers::Handlers;
 
 /// The result of an invocation: its value (`None` for a void completion) or its error.
 pub(crate) type InvokeResult = Result<Option<Payload<'static>>, ClientError>;
 
-/// The client methods the server may call, by case-folded name.
-#[derive(Default)]
-pub(crate) struct Handlers {
-    map: RwLock<HashMap<String, Vec<(u64, Handler)>>>,
-    next: AtomicU64,
-}
-
-impl Handlers {
-    fn key(method: &str) -> String {
-        method.to_lowercase()
-    }
-
-    /// Registers `handler` for `method`; returns its registration id.
-    pub(crate) fn add(&self, method: &str, handler: Handler) -> u64 {
-        let id = self.next.fetch_add(1, Ordering::Relaxed);
-        if let Ok(mut m) = self.map.write() {
-            m.entry(Self::key(method)).or_default().push((id, handler));
-        }
-        id
-    }
-
-    /// Removes one registration.
-    pub(crate) fn remove(&self, method: &str, id: u64) {
-        if let Ok(mut m) = self.map.write() {
-            let key = Self::key(method);
-            if let Some(list) = m.get_mut(&key) {
-                list.retain(|(i, _)| *i != id);
-                if list.is_empty() {
-                    m.remove(&key);
-                }
-            }
-        }
-    }
-
-    /// Removes every handler of `method`.
-    pub(crate) fn remove_all(&self, method: &str) {
-        if let Ok(mut m) = self.map.write() {
-            m.remove(&Self::key(method));
-        }
-    }
-
-    /// The handlers of `method`, in registration order.
-    fn get(&self, method: &str) -> Vec<Handler> {
-        self.map
-            .read()
-            .ok()
-            .and_then(|m| {
-                m.get(&Self::key(method))
-                    .map(|l| l.iter().map(|(_, h)| h.clone()).collect())
-            })
-            .unwrap_or_default()
-    }
-}
-
 /// One encoded frame for the transport, and who to tell once it is written.
+///
+/// Every frame the engine queues is a *trackable* message of stateful reconnect
+/// (Invocation, StreamInvocation, StreamItem, Completion, CancelInvocation); Pings, Acks and
+/// Sequence messages are the session driver's own.
 #[derive(Debug)]
 pub(crate) struct Outgoing {
     /// The framed message (with its record separator or length prefix).
-    pub(crate) frame: Vec<u8>,
+    pub(crate) frame: Bytes,
     /// Fired once the frame is written; dropped if it never is.
     pub(crate) written: Option<oneshot::Sender<()>>,
 }
@@ -127,7 +76,7 @@ pub(crate) enum Received {
     },
 }
 
-/// The engine's state for one physical connection.
+/// The engine's state for one logical connection.
 pub(crate) struct Session {
     protocol: Protocol,
     outbox: mpsc::UnboundedSender<Outgoing>,
@@ -143,7 +92,7 @@ impl Session {
         msg: &HubMessage<'_>,
         written: Option<oneshot::Sender<()>>,
     ) -> Result<(), ClientError> {
-        let frame = self.protocol.to_frame(msg)?;
+        let frame = Bytes::from(self.protocol.to_frame(msg)?);
         self.outbox
             .send(Outgoing { frame, written })
             .map_err(|_| ClientError::ConnectionClosed)
@@ -278,6 +227,11 @@ impl Session {
     }
 }
 
+/// Upload stream ids as an Invocation carries them.
+fn wire_ids(ids: Option<&[String]>) -> Option<Vec<std::borrow::Cow<'_, str>>> {
+    ids.map(|ids| ids.iter().map(|s| s.as_str().into()).collect())
+}
+
 fn owned_invocation(inv: Invocation<'_>) -> Invocation<'static> {
     match HubMessage::Invocation(inv).into_owned() {
         HubMessage::Invocation(inv) => inv,
@@ -337,9 +291,15 @@ impl Engine {
             dispatch: Mutex::new(Some(dispatch)),
             closed: CancellationToken::new(),
         });
-        tokio::spawn(dispatch_loop(
+        let reply: handlers::Reply = Arc::new(move |frame: Vec<u8>| {
+            let _ = outbox.send(Outgoing {
+                frame: frame.into(),
+                written: None,
+            });
+        });
+        tokio::spawn(handlers::dispatch_loop(
             self.handlers.clone(),
-            outbox,
+            reply,
             self.protocol,
             dispatch_rx,
         ));
@@ -377,25 +337,14 @@ impl Engine {
         (!streams.is_empty()).then(|| streams.iter().map(|_| self.next_id()).collect())
     }
 
-    /// Sends an Invocation that expects a Completion; the receiver yields it.
+    /// Sends an Invocation that expects a Completion; the receiver yields it. The session
+    /// and the invocation id are returned too, to cancel it with [`Session::cancel_stream`].
     pub(crate) fn invoke(
         &self,
         method: &str,
-        arguments: Arguments<'static>,
-        streams: Vec<ClientStream>,
-    ) -> Result<oneshot::Receiver<InvokeResult>, ClientError> {
-        self.invoke_tracked(method, arguments, streams)
-            .map(|(rx, _, _)| rx)
-    }
-
-    /// [`invoke`](Self::invoke), also returning the session and invocation id so the
-    /// invocation can be cancelled with [`Session::cancel_stream`].
-    pub(crate) fn invoke_tracked(
-        &self,
-        method: &str,
-        arguments: Arguments<'static>,
-        streams: Vec<ClientStream>,
+        call: Call,
     ) -> Result<(oneshot::Receiver<InvokeResult>, Arc<Session>, String), ClientError> {
+        let Call { arguments, streams } = call;
         let session = self.session()?;
         let id = self.next_id();
         let stream_ids = self.stream_ids(&streams);
@@ -420,9 +369,9 @@ impl Engine {
     pub(crate) fn send(
         &self,
         method: &str,
-        arguments: Arguments<'static>,
-        streams: Vec<ClientStream>,
+        call: Call,
     ) -> Result<oneshot::Receiver<()>, ClientError> {
+        let Call { arguments, streams } = call;
         let session = self.session()?;
         let stream_ids = self.stream_ids(&streams);
         let msg = HubMessage::Invocation(Invocation {
@@ -439,12 +388,8 @@ impl Engine {
     }
 
     /// Sends a StreamInvocation; its items and end arrive as [`StreamEvent`]s.
-    pub(crate) fn stream(
-        &self,
-        method: &str,
-        arguments: Arguments<'static>,
-        streams: Vec<ClientStream>,
-    ) -> Result<StreamCall, ClientError> {
+    pub(crate) fn stream(&self, method: &str, call: Call) -> Result<StreamCall, ClientError> {
+        let Call { arguments, streams } = call;
         let session = self.session()?;
         let id = self.next_id();
         let stream_ids = self.stream_ids(&streams);
@@ -512,101 +457,6 @@ async fn upload(session: Arc<Session>, id: String, mut items: EncodedItems) {
     let _ = session.queue(&msg, None);
 }
 
-/// Runs the handlers of every invocation from the server, one invocation at a time in
-/// arrival order, and sends the Completion of those that carry an id.
-/// Upload stream ids as an Invocation carries them.
-fn wire_ids(ids: Option<&[String]>) -> Option<Vec<std::borrow::Cow<'_, str>>> {
-    ids.map(|ids| ids.iter().map(|s| s.as_str().into()).collect())
-}
-
-async fn dispatch_loop(
-    handlers: Arc<Handlers>,
-    outbox: mpsc::UnboundedSender<Outgoing>,
-    protocol: Protocol,
-    mut queue: mpsc::UnboundedReceiver<Invocation<'static>>,
-) {
-    // Handlers start in arrival order and run concurrently, as the JavaScript client's do:
-    // a long-running handler must not hold back the next call (a cancellation, say).
-    while let Some(inv) = queue.recv().await {
-        let handlers = handlers.clone();
-        let outbox = outbox.clone();
-        tokio::spawn(async move { handle_invocation(&handlers, &outbox, protocol, inv).await });
-    }
-}
-
-/// Runs the handlers of one server-to-client invocation and sends its completion, if any.
-async fn handle_invocation(
-    handlers: &Handlers,
-    outbox: &mpsc::UnboundedSender<Outgoing>,
-    protocol: Protocol,
-    inv: Invocation<'static>,
-) {
-    let result = run_handlers(handlers, &inv).await;
-    let Some(id) = inv.invocation_id else {
-        if let Err(e) = result {
-            tracing::warn!(method = %inv.target, error = %e, "client method failed");
-        }
-        return;
-    };
-    let result = match result {
-        Ok(Some(v)) => CompletionResult::Value(v),
-        Ok(None) => CompletionResult::Error(NO_CLIENT_RESULT.into()),
-        Err(e) => CompletionResult::Error(e.into()),
-    };
-    let mut msg = Completion {
-        headers: Headers::new(),
-        invocation_id: id,
-        result,
-    };
-    let frame = match protocol.to_frame(&HubMessage::Completion(msg.clone())) {
-        Ok(f) => f,
-        Err(e) => {
-            msg.result = CompletionResult::Error(e.to_string().into());
-            match protocol.to_frame(&HubMessage::Completion(msg)) {
-                Ok(f) => f,
-                Err(_) => return,
-            }
-        }
-    };
-    let _ = outbox.send(Outgoing {
-        frame,
-        written: None,
-    });
-}
-
-/// Calls every handler of the invocation's target; at most one may return a value.
-async fn run_handlers(handlers: &Handlers, inv: &Invocation<'static>) -> HandlerResult {
-    let list = handlers.get(&inv.target);
-    if list.is_empty() {
-        tracing::warn!(method = %inv.target, "no client method with this name");
-        return Ok(None);
-    }
-    let mut value = None;
-    let mut error = None;
-    for h in list {
-        let outcome = AssertUnwindSafe(h(inv.arguments.clone()))
-            .catch_unwind()
-            .await
-            .unwrap_or_else(|_| Err(format!("The client method '{}' panicked.", inv.target)));
-        match outcome {
-            Ok(Some(v)) => {
-                if value.is_some() {
-                    error.get_or_insert_with(|| "Client provided multiple results.".to_owned());
-                }
-                value = Some(v);
-            }
-            Ok(None) => {}
-            Err(e) => {
-                error.get_or_insert(e);
-            }
-        }
-    }
-    match error {
-        Some(e) => Err(e),
-        None => Ok(value),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::panic)]
@@ -614,7 +464,13 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::arguments::CallArguments;
+    use crate::error::NO_CLIENT_RESULT;
     use signalr_protocol::IntoArguments;
+
+    fn call(p: Protocol, args: impl CallArguments) -> Call {
+        args.into_call(p).unwrap()
+    }
 
     fn decode(protocol: Protocol, out: &Outgoing) -> HubMessage<'static> {
         let mut msgs = Vec::new();
@@ -648,20 +504,14 @@ mod tests {
     async fn invocations_complete_by_id_and_fail_when_the_session_closes() {
         for p in Protocol::ALL {
             let engine = Engine::new(p);
-            assert_eq!(
-                engine.invoke("Echo", Arguments::empty(p), vec![]).err(),
+            assert!(matches!(
+                engine.invoke("Echo", call(p, ())).err(),
                 Some(ClientError::NotConnected)
-            );
+            ));
             let (session, mut out) = engine.open_session();
-            let a = engine
-                .invoke("Add", (2, 3).to_arguments(p).unwrap(), vec![])
-                .unwrap();
-            let b = engine
-                .invoke("Fail", ("no",).to_arguments(p).unwrap(), vec![])
-                .unwrap();
-            let c = engine
-                .invoke("Sleep", (1,).to_arguments(p).unwrap(), vec![])
-                .unwrap();
+            let a = engine.invoke("Add", call(p, (2, 3))).unwrap().0;
+            let b = engine.invoke("Fail", call(p, ("no",))).unwrap().0;
+            let c = engine.invoke("Sleep", call(p, (1,))).unwrap().0;
             let mut seen = Vec::new();
             for _ in 0..3 {
                 match next(p, &mut out).await {
@@ -684,14 +534,17 @@ mod tests {
                 invocation_id: seen[0].0.clone().into(),
                 result: CompletionResult::Value(value(p, &5)),
             }));
-            assert_eq!(b.await.unwrap(), Err(ClientError::Hub("boom".into())));
+            assert!(matches!(b.await.unwrap(), Err(ClientError::Hub(e)) if e == "boom"));
             assert_eq!(a.await.unwrap().unwrap().unwrap().bind::<i32>().unwrap(), 5);
             engine.close_session(&session);
-            assert_eq!(c.await.unwrap(), Err(ClientError::ConnectionClosed));
-            assert_eq!(
-                engine.invoke("Echo", Arguments::empty(p), vec![]).err(),
+            assert!(matches!(
+                c.await.unwrap(),
+                Err(ClientError::ConnectionClosed)
+            ));
+            assert!(matches!(
+                engine.invoke("Echo", call(p, ())).err(),
                 Some(ClientError::NotConnected)
-            );
+            ));
         }
     }
 
@@ -700,9 +553,7 @@ mod tests {
         let p = Protocol::Json;
         let engine = Engine::new(p);
         let (session, mut out) = engine.open_session();
-        let mut call = engine
-            .stream("Counter", (3, 0).to_arguments(p).unwrap(), vec![])
-            .unwrap();
+        let mut call = engine.stream("Counter", call(p, (3, 0))).unwrap();
         let HubMessage::StreamInvocation(inv) = next(p, &mut out).await else {
             panic!()
         };
@@ -738,9 +589,7 @@ mod tests {
         let numbers = ClientStream::new(futures_util::stream::iter(1..=3));
         let failing =
             ClientStream::try_new(futures_util::stream::iter(vec![Ok(1), Err("bad item")]));
-        let _rx = engine
-            .invoke("Sum", Arguments::empty(p), vec![numbers, failing])
-            .unwrap();
+        let _rx = engine.invoke("Sum", call(p, (numbers, failing))).unwrap();
         let HubMessage::Invocation(inv) = next(p, &mut out).await else {
             panic!()
         };

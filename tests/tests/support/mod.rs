@@ -1,0 +1,5 @@
+//! Helpers shared by some test binaries.
+
+#![allow(dead_code)]
+
+pub mod child;
