@@ -60,8 +60,8 @@ start_redis() {
 # Whether process $1 still runs (a killed daemon nobody reaps stays a zombie: not running).
 running() {
   local state
-  state="$(ps -o stat= -p "$1" 2>/dev/null || true)"
-  [[ -n "$state" && "$state" != Z* ]]
+  state="$(sed -n 's/^[0-9]* (.*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null || true)"
+  [[ -n "$state" && "$state" != Z ]]
 }
 
 kill_redis() {
