@@ -270,3 +270,40 @@ async fn a_dotnet_servers_client_result_is_answered_on_its_return_channel() {
     expected.extend(framed);
     assert_eq!(next_message(&mut subscriber).await, (ret, expected));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_channel_prefix_is_prepended_raw_and_other_prefixes_are_not_heard() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let url = redis.url();
+    let a = node(&url, |b| b.hub_name(HUB).channel_prefix("app1.")).await;
+    let mut c = client(&a, "c", Json, None).await;
+    let (mut publisher, mut subscriber) = raw(&url).await;
+
+    let (j, m) = framed_msg("unprefixed");
+    let heard: i64 = publisher
+        .publish(format!("{HUB}:all"), invocation(&[], &j, &m))
+        .await
+        .unwrap();
+    assert_eq!(heard, 0, "nobody listens without the prefix");
+    let (j, m) = framed_msg("prefixed");
+    let heard: i64 = publisher
+        .publish(format!("app1.{HUB}:all"), invocation(&[], &j, &m))
+        .await
+        .unwrap();
+    assert_eq!(heard, 1);
+    c.receives("prefixed").await;
+    assert_eq!(c.count("unprefixed"), 0);
+
+    subscriber
+        .subscribe(format!("app1.{HUB}:all"))
+        .await
+        .unwrap();
+    c.call("All", ("out",)).await;
+    let (j, m) = framed_msg("out");
+    assert_eq!(
+        next_message(&mut subscriber).await,
+        (format!("app1.{HUB}:all"), invocation(&[], &j, &m))
+    );
+}
