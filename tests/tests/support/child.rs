@@ -7,21 +7,21 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// Whether this process is the child a test started.
-pub fn is_child() -> bool {
+pub(crate) fn is_child() -> bool {
     std::env::var("CHILD_SERVER").as_deref() == Ok("1")
 }
 
 /// A running child server.
-pub struct ChildServer {
+pub(crate) struct ChildServer {
     process: Child,
     /// `HOST:PORT` it listens on.
-    pub addr: String,
+    pub(crate) addr: String,
 }
 
 impl ChildServer {
     /// Runs the test named `test` of this binary as the child; waits for its
     /// `listening on HOST:PORT` line.
-    pub fn spawn(test: &str, env: &[(&str, &str)]) -> ChildServer {
+    pub(crate) fn spawn(test: &str, env: &[(&str, &str)]) -> ChildServer {
         let exe = std::env::current_exe().expect("the test binary's path");
         let mut command = Command::new(exe);
         command
@@ -57,12 +57,12 @@ impl ChildServer {
     }
 
     /// The child's process id.
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.process.id()
     }
 
     /// Its resident memory, in KiB.
-    pub fn rss_kib(&self) -> u64 {
+    pub(crate) fn rss_kib(&self) -> u64 {
         let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
             .expect("the child's /proc status");
         status
@@ -74,7 +74,7 @@ impl ChildServer {
     }
 
     /// Sends SIGTERM.
-    pub fn terminate(&self) {
+    pub(crate) fn terminate(&self) {
         let ok = Command::new("kill")
             .args(["-TERM", &self.pid().to_string()])
             .status()
@@ -84,7 +84,7 @@ impl ChildServer {
     }
 
     /// Waits up to `limit` for the child to exit; whether it did.
-    pub fn wait_exit(&mut self, limit: Duration) -> bool {
+    pub(crate) fn wait_exit(&mut self, limit: Duration) -> bool {
         let deadline = std::time::Instant::now() + limit;
         while std::time::Instant::now() < deadline {
             if let Ok(Some(_)) = self.process.try_wait() {

@@ -2,4 +2,4 @@
 
 #![allow(dead_code)]
 
-pub mod child;
+pub(crate) mod child;
