@@ -36,6 +36,7 @@ mod frame;
 mod hub;
 mod identity;
 mod options;
+pub mod scaleout;
 mod serve;
 mod server;
 mod slot;

@@ -11,6 +11,7 @@ use crate::clients::codec::CODEC_SLOTS;
 use crate::clients::registry::{ClientResult, Registry, Target};
 use crate::error::HubError;
 use crate::frame::Frame;
+use crate::scaleout::{self, Added};
 
 /// Proxies to the clients of a hub, as seen from one caller (for `caller` and `others`).
 #[derive(Clone)]
@@ -146,6 +147,9 @@ impl ClientProxy {
     /// encoded once per kind of connection in use. Returns how many connections it was
     /// queued on.
     pub fn send(&self, method: &str, args: &(dyn IntoArguments + Sync)) -> Result<usize, HubError> {
+        if let Some(sent) = scaleout::send(&self.registry, &self.target, method, args) {
+            return sent;
+        }
         let targets = self.registry.select(&self.target);
         let mut encoded: [Option<Frame>; CODEC_SLOTS] = Default::default();
         let mut sent = 0;
@@ -186,7 +190,7 @@ impl SingleClientProxy {
     /// Invokes `method` on the client without waiting for a reply.
     pub fn send(&self, method: &str, args: &(dyn IntoArguments + Sync)) -> Result<bool, HubError> {
         let Some(c) = self.registry.get(&self.connection_id) else {
-            return Ok(false);
+            return scaleout::send_to_remote(&self.registry, &self.connection_id, method, args);
         };
         Ok(c.push(c.codec.invocation(None, method, args)?))
     }
@@ -199,6 +203,13 @@ impl SingleClientProxy {
         args: &(dyn IntoArguments + Sync),
         cancel: &CancellationToken,
     ) -> Result<Option<Payload<'static>>, HubError> {
+        let timeout = self.registry.client_result_timeout;
+        if self.registry.get(&self.connection_id).is_none()
+            && let Some(answer) =
+                scaleout::invoke_remote(&self.registry, &self.connection_id, method, args)
+        {
+            return scaleout::wait_for_result(answer?, timeout, cancel).await;
+        }
         let c = self.registry.get(&self.connection_id).ok_or_else(|| {
             HubError::new(format!(
                 "Connection '{}' does not exist.",
@@ -214,7 +225,6 @@ impl SingleClientProxy {
         if !c.push(frame) {
             c.complete_result(&id, Err(HubError::new("Connection disconnected.")));
         }
-        let timeout = self.registry.client_result_timeout;
         // The calling hub method's invocation slot is free while the client answers.
         let outcome = crate::slot::without_slot(async {
             tokio::select! {
@@ -261,13 +271,35 @@ impl Groups {
     /// Adds a connection to a group (a connection that no longer exists is ignored). Fails
     /// when the connection is already in the most groups a connection may join, or the name
     /// is longer than allowed.
+    ///
+    /// With a backplane, the connection may be on another server of the farm; this returns
+    /// once the change has taken effect across the farm (the group's messages from other
+    /// servers reach the connection), and fails if no server acknowledged it in time.
     pub async fn add(&self, connection_id: &str, group: &str) -> Result<(), HubError> {
-        self.registry.add_to_group(connection_id, group).map(|_| ())
+        match self.registry.add_to_group(connection_id, group)? {
+            Added::Here(Some(subscribed)) => {
+                subscribed.await;
+                Ok(())
+            }
+            Added::Here(None) => Ok(()),
+            Added::NotHere => {
+                match scaleout::change_remote_group(&self.registry, connection_id, group, true) {
+                    Some(acknowledged) => acknowledged.await,
+                    None => Ok(()),
+                }
+            }
+        }
     }
 
-    /// Removes a connection from a group.
+    /// Removes a connection from a group (with a backplane, also one on another server of
+    /// the farm, once that server acknowledged it).
     pub async fn remove(&self, connection_id: &str, group: &str) -> Result<(), HubError> {
-        self.registry.remove_from_group(connection_id, group);
+        if !self.registry.remove_from_group(connection_id, group)
+            && let Some(acknowledged) =
+                scaleout::change_remote_group(&self.registry, connection_id, group, false)
+        {
+            return acknowledged.await;
+        }
         Ok(())
     }
 }

@@ -8,7 +8,7 @@
 use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use signalr_protocol::{Payload, Protocol};
@@ -19,6 +19,7 @@ use crate::clients::codec::Codec;
 use crate::error::HubError;
 use crate::frame::Frame;
 use crate::identity::Identity;
+use crate::scaleout::{self, Added, ScaleOut};
 
 /// What a client answered to a client-result invocation.
 pub(crate) type ClientResult = Result<Option<Payload<'static>>, HubError>;
@@ -270,6 +271,8 @@ pub(crate) struct Registry {
     /// How long a client result may take.
     pub(crate) client_result_timeout: Duration,
     limits: GroupLimits,
+    /// The backplane to the other servers of a farm, if any.
+    pub(crate) scaleout: OnceLock<ScaleOut>,
 }
 
 impl Registry {
@@ -281,6 +284,7 @@ impl Registry {
             addresses: Mutex::default(),
             client_result_timeout,
             limits,
+            scaleout: OnceLock::new(),
         }
     }
 
@@ -335,10 +339,12 @@ impl Registry {
                     members.remove(&c.id);
                     if members.is_empty() {
                         groups.remove(&name);
+                        scaleout::group_closed(self, &name);
                     }
                 }
             }
         }
+        scaleout::connection_closed(self, &c.id, c.user.as_deref());
     }
 
     pub(crate) fn get(&self, id: &str) -> Option<Arc<Connection>> {
@@ -368,10 +374,10 @@ impl Registry {
             .unwrap_or(0)
     }
 
-    /// Adds a connection of this server to a group; `Ok(false)` when it is not here.
-    pub(crate) fn add_to_group(&self, connection_id: &str, group: &str) -> Result<bool, HubError> {
+    /// Adds a connection of this server to a group, or says it is not here.
+    pub(crate) fn add_to_group(&self, connection_id: &str, group: &str) -> Result<Added, HubError> {
         let Some(c) = self.get(connection_id) else {
-            return Ok(false);
+            return Ok(Added::NotHere);
         };
         if group.len() > self.limits.max_group_name_length {
             return Err(HubError::new(format!(
@@ -381,7 +387,7 @@ impl Registry {
         }
         {
             let Ok(mut joined) = c.groups.lock() else {
-                return Ok(false);
+                return Ok(Added::NotHere);
             };
             if !joined.contains(group) {
                 if joined.len() >= self.limits.max_groups_per_connection {
@@ -393,10 +399,15 @@ impl Registry {
                 joined.insert(group.to_owned());
             }
         }
+        let mut opened = None;
         if let Ok(mut g) = self.groups.write() {
-            g.entry(group.to_owned()).or_default().insert(c.id.clone());
+            let members = g.entry(group.to_owned()).or_default();
+            if members.is_empty() {
+                opened = scaleout::group_opened(self, group);
+            }
+            members.insert(c.id.clone());
         }
-        Ok(true)
+        Ok(Added::Here(opened))
     }
 
     /// Removes a connection of this server from a group; `false` when it is not here.
@@ -413,6 +424,7 @@ impl Registry {
             members.remove(connection_id);
             if members.is_empty() {
                 g.remove(group);
+                scaleout::group_closed(self, group);
             }
         }
         true

@@ -107,6 +107,7 @@ async fn serve(
         abort: abort.clone(),
     }));
     ctx.registry.add(conn.clone());
+    crate::scaleout::connection_opened(&ctx.registry, &conn.id, conn.user.as_deref()).await;
     let caller = Caller {
         connection_id: owner.id.clone(),
         user: owner.user.clone(),

@@ -20,6 +20,7 @@ use crate::filter::{Filters, HubFilter};
 use crate::hub::{Hub, Requirement};
 use crate::identity::Identity;
 use crate::options::HubOptions;
+use crate::scaleout::{self, Backplane};
 use crate::transports::tokens::Tokens;
 
 /// How long [`HubServer::shutdown`] waits for connections to write their Close.
@@ -83,6 +84,7 @@ pub struct HubServerBuilder {
     options: HubOptions,
     auth: Auth,
     filters: Vec<Arc<dyn HubFilter>>,
+    backplane: Option<Arc<dyn Backplane>>,
 }
 
 impl fmt::Debug for HubServerBuilder {
@@ -92,6 +94,7 @@ impl fmt::Debug for HubServerBuilder {
             .field("options", &self.options)
             .field("auth", &self.auth)
             .field("filters", &self.filters.len())
+            .field("backplane", &self.backplane)
             .finish()
     }
 }
@@ -146,6 +149,15 @@ impl HubServerBuilder {
         self
     }
 
+    /// Joins a farm of servers through `backplane` (Redis, say: `signalr-redis`): every
+    /// message to clients also reaches the matching connections of the other servers, and
+    /// group changes and client results reach connections there.
+    #[must_use]
+    pub fn backplane(mut self, backplane: impl Backplane) -> Self {
+        self.backplane = Some(Arc::new(backplane));
+        self
+    }
+
     /// The server. Fails if the hub's requirements cannot be met: a policy that is not
     /// registered, or authenticated users required with no authenticator.
     pub fn build(self) -> Result<HubServer, BuildError> {
@@ -178,6 +190,14 @@ impl HubServerBuilder {
                 max_group_name_length: options.maximum_group_name_length,
             },
         ));
+        if let Some(backplane) = self.backplane {
+            scaleout::attach(
+                &registry,
+                self.hub.interface.as_deref(),
+                &options.supported_protocols,
+                backplane,
+            );
+        }
         HubServer {
             ctx: Arc::new(HubContext {
                 hub: self.hub,
@@ -201,6 +221,7 @@ impl HubServer {
             options: HubOptions::default(),
             auth: Auth::default(),
             filters: Vec::new(),
+            backplane: None,
         }
     }
 
