@@ -504,7 +504,7 @@ mod authorization {
     /// Every connection must be authenticated; some methods need more.
     #[signalr::hub_contract]
     #[hub(authorize)]
-    pub trait Vault {
+    pub(crate) trait Vault {
         /// Any authenticated user.
         async fn open(&self) -> String;
         /// Admins and operators.
@@ -655,12 +655,12 @@ mod renamed_facade {
     use super::*;
 
     /// The facade under another name.
-    pub mod reexports {
-        pub use ::signalr as sr;
+    pub(crate) mod reexports {
+        pub(crate) use ::signalr as sr;
     }
 
     #[signalr::hub_contract(crate = "crate::renamed_facade::reexports::sr")]
-    pub trait Echo {
+    pub(crate) trait Echo {
         async fn echo(&self, text: String) -> Result<String, reexports::sr::HubError>;
         fn letters(
             &self,
