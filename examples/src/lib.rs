@@ -3,5 +3,6 @@
 
 pub mod chat;
 pub mod conformance;
+pub mod app;
 pub mod jwt;
 pub mod signal;

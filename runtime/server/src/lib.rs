@@ -35,6 +35,7 @@ mod filter;
 mod frame;
 mod hub;
 mod identity;
+mod metrics;
 mod options;
 pub mod scaleout;
 mod serve;

@@ -23,6 +23,7 @@ use signalr_protocol::{
 use tokio::sync::mpsc::OwnedPermit;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::clients::Caller;
 use crate::clients::proxy::client_result;
@@ -279,10 +280,18 @@ impl Reader {
 
     fn start(&mut self, invocation: Invocation, slot: Option<Slot>, stream: bool) {
         let id = invocation.id.clone();
-        self.running.push(Box::pin(async move {
-            invocation.run(slot).await;
-            Done { id, stream }
-        }));
+        let span = tracing::debug_span!(
+            "signalr.invocation",
+            method = %invocation.method.name,
+            invocation_id = id.as_deref().unwrap_or(""),
+        );
+        self.running.push(Box::pin(
+            async move {
+                invocation.run(slot).await;
+                Done { id, stream }
+            }
+            .instrument(span),
+        ));
     }
 
     fn finished(&mut self, done: Done) {
