@@ -11,6 +11,21 @@ use std::process::ExitCode;
 
 use signalr_server::{HubOptions, HubServer, RouterExt};
 
+/// jemalloc, with the default `jemalloc` feature: its background threads return the memory of
+/// closed connections to the system, where glibc's malloc and mimalloc keep it (BENCHMARKS.md
+/// has the measurements).
+#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// mimalloc, when chosen instead (`--no-default-features --features mimalloc`).
+#[cfg(all(
+    feature = "mimalloc",
+    not(all(feature = "jemalloc", not(target_env = "msvc")))
+))]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn listen_address() -> Result<String, String> {
     let mut args = std::env::args().skip(1);
     let mut listen = String::from("127.0.0.1:5000");
