@@ -14,8 +14,9 @@
 //!   the same buffer), then `{"type":3,"invocationId":ID}` to the caller;
 //! - anything else with nothing.
 //!
-//! Replies to one WebSocket message are written with one flush, and a socket sends what its
-//! broadcast channel holds at once with one flush too: the batching the hub server does.
+//! Replies to every WebSocket message already received are written with one flush, and a
+//! socket sends what its broadcast channel holds at once with one flush too: the batching the
+//! hub server does.
 
 use std::process::ExitCode;
 
@@ -25,7 +26,7 @@ use axum::extract::ws::{Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
 use axum::routing::get;
 use axum::serve::ListenerExt;
-use futures_util::SinkExt;
+use futures_util::{FutureExt, SinkExt};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use tokio::sync::broadcast;
@@ -106,13 +107,22 @@ async fn serve(mut ws: WebSocket, fanout: Fanout) {
     loop {
         tokio::select! {
             m = ws.recv() => {
-                let bytes = match m {
-                    Some(Ok(Message::Text(t))) => t,
-                    Some(Ok(Message::Binary(_) | Message::Ping(_) | Message::Pong(_))) => continue,
-                    _ => return,
-                };
-                for frame in bytes.as_bytes().split(|&b| b == RS).filter(|f| !f.is_empty()) {
-                    answer(frame, &fanout, &mut out);
+                let mut next = m;
+                // This message, and every other one already received, before one flush.
+                loop {
+                    match next {
+                        Some(Ok(Message::Text(t))) => {
+                            for frame in t.as_bytes().split(|&b| b == RS).filter(|f| !f.is_empty()) {
+                                answer(frame, &fanout, &mut out);
+                            }
+                        }
+                        Some(Ok(Message::Binary(_) | Message::Ping(_) | Message::Pong(_))) => {}
+                        _ => return,
+                    }
+                    match ws.recv().now_or_never() {
+                        Some(m) => next = m,
+                        None => break,
+                    }
                 }
                 if out.is_empty() {
                     continue;

@@ -143,12 +143,18 @@ pub(crate) fn latency(title: &str, names: &[&str], groups: &[LatencyGroup]) -> S
     svg
 }
 
-/// Lines of KiB per connection against the connection count, per series.
-pub(crate) fn memory(title: &str, names: &[&str], series: &[Vec<(f64, f64)>]) -> String {
+/// Lines of KiB per connection against the connection count, per series, and a dashed line
+/// at `target` KiB.
+pub(crate) fn memory(
+    title: &str,
+    names: &[&str],
+    series: &[Vec<(f64, f64)>],
+    target: f64,
+) -> String {
     let mut svg = String::new();
     header(&mut svg, title);
     let max_x = series.iter().flatten().map(|p| p.0).fold(1.0f64, f64::max);
-    let max_y = series.iter().flatten().map(|p| p.1).fold(1.0f64, f64::max);
+    let max_y = series.iter().flatten().map(|p| p.1).fold(target, f64::max);
     let y_step = nice_step(max_y / 5.0);
     let y_top = (max_y / y_step).ceil() * y_step;
     let plot_w = WIDTH - LEFT - RIGHT;
@@ -185,6 +191,17 @@ pub(crate) fn memory(title: &str, names: &[&str], series: &[Vec<(f64, f64)>]) ->
         "<text x=\"{}\" y=\"{}\" text-anchor=\"middle\">idle connections</text>",
         LEFT + plot_w / 2.0,
         HEIGHT - BOTTOM + 34.0
+    );
+    let _ = writeln!(
+        svg,
+        "<line x1=\"{LEFT}\" x2=\"{}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#d62728\" \
+         stroke-dasharray=\"6 4\"/><text x=\"{}\" y=\"{:.1}\" text-anchor=\"end\" \
+         fill=\"#d62728\">target {target:.0} KiB</text>",
+        WIDTH - RIGHT,
+        y(target),
+        y(target),
+        WIDTH - RIGHT - 4.0,
+        y(target) - 5.0
     );
     for (si, points) in series.iter().enumerate() {
         if points.is_empty() {
