@@ -551,12 +551,12 @@ pub(crate) fn run(args: &ReportArgs) -> Result<(), ReportError> {
 
     let old = std::fs::read_to_string(&args.markdown).unwrap_or_default();
     let new = match (old.find(BEGIN), old.find(END)) {
-        (Some(b), Some(e)) if e > b => format!(
-            "{}{}{}",
-            &old[..b],
-            md,
-            &old[e + END.len()..].trim_start_matches('\n')
-        ),
+        (Some(b), Some(e)) if e > b => {
+            // What follows the section keeps one blank line before it.
+            let rest = old[e + END.len()..].trim_start_matches('\n');
+            let gap = if rest.is_empty() { "" } else { "\n" };
+            format!("{}{md}{gap}{rest}", &old[..b])
+        }
         (Some(_), _) => return Err(ReportError::Markers(args.markdown.clone())),
         _ => format!("{old}\n{md}"),
     };
