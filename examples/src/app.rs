@@ -59,7 +59,11 @@ pub struct Verified(pub String);
 
 /// The application's middleware: an API key in `x-api-key` (or, for browsers' WebSockets
 /// and event streams, the `api_key` query parameter) must name a user.
-async fn require_api_key(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+async fn require_api_key(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let from_header = request
         .headers()
         .get("x-api-key")
@@ -121,7 +125,10 @@ async fn health(State(state): State<AppState>) -> String {
 pub fn router(state: AppState, hub: &HubServer) -> Router {
     let api = Router::<AppState>::new()
         .hub("/hubs/greeter", hub)
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_api_key));
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_api_key,
+        ));
     Router::<AppState>::new()
         .route("/health", get(health))
         .layer(TimeoutLayer::with_status_code(
