@@ -26,6 +26,9 @@ pub(crate) struct BroadcastOptions {
     pub(crate) duration: Duration,
     /// Connections opened at once while setting up.
     pub(crate) concurrency: usize,
+    /// Further servers of the same farm (joined by a backplane): the receivers are spread
+    /// evenly over the main server and these, and the CPU of all of them is counted.
+    pub(crate) farm: Vec<(Arc<Target>, Server)>,
 }
 
 /// Deliveries counted by all receivers, and the time of the last one.
@@ -141,7 +144,22 @@ pub(crate) async fn run(
     opts: BroadcastOptions,
     line: &mut Line,
 ) -> Result<(), ConnError> {
-    let receivers = crate::idle::open_many(&target, opts.receivers, opts.concurrency).await?;
+    let servers = 1 + opts.farm.len();
+    let mut receivers = Vec::with_capacity(opts.receivers);
+    for (i, t) in std::iter::once(&target)
+        .chain(opts.farm.iter().map(|(t, _)| t))
+        .enumerate()
+    {
+        // The first servers take the remainder.
+        let share = opts.receivers / servers + usize::from(i < opts.receivers % servers);
+        receivers.extend(crate::idle::open_many(t, share, opts.concurrency).await?);
+    }
+    let cpu_all = || {
+        opts.farm
+            .iter()
+            .map(|(_, s)| s.cpu())
+            .fold(server.cpu(), |a, b| a + b)
+    };
     let sender = target.open().await?;
     let base = Instant::now();
     let counters = Arc::new(Counters::default());
@@ -151,7 +169,7 @@ pub(crate) async fn run(
         .map(|ws| tokio::spawn(receive(ws, base, counters.clone(), stop_rx.clone())))
         .collect();
 
-    let cpu0 = server.cpu();
+    let cpu0 = cpu_all();
     let first_us = micros(base);
     let (sent, completed) = send(sender, base, &opts).await?;
     // Wait for the deliveries to stop coming (everything delivered, or nothing new for 2 s).
@@ -164,7 +182,7 @@ pub(crate) async fn run(
         still = if now == last { still + 1 } else { 0 };
         last = now;
     }
-    let cpu = server.cpu().saturating_sub(cpu0);
+    let cpu = cpu_all().saturating_sub(cpu0);
     let _ = stop_tx.send(true);
     let mut latencies = Latencies::default();
     for t in tasks {
@@ -181,6 +199,7 @@ pub(crate) async fn run(
             .max(1),
     );
     line.int("receivers", opts.receivers as u64);
+    line.int("servers", servers as u64);
     line.int("rate", u64::from(opts.rate));
     line.int("sent", sent);
     line.int("completed", completed);

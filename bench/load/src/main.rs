@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! signalr-load echo      --url URL --pid PID [--connections C] [--in-flight W] [--seconds S]
-//! signalr-load broadcast --url URL --pid PID [--receivers N] [--rate R] [--seconds S]
+//! signalr-load broadcast --url URL --pid PID [--receivers N] [--rate R] [--seconds S] [--farm URL@PID,...]
 //! signalr-load idle      --url URL --pid PID [--steps 1000,5000,10000] [--sources K]
 //! signalr-load connect   --url URL --pid PID [--concurrency K] [--seconds S]
 //! signalr-load report    --results FILE --markdown OUT.md --svg-dir DIR
@@ -97,6 +97,10 @@ enum Command {
         /// Connections opened at once while setting up.
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
+        /// Further servers of the same farm, `URL@PID` (comma-separated): receivers are
+        /// spread evenly over all servers and the CPU of all of them is counted.
+        #[arg(long, value_delimiter = ',')]
+        farm: Vec<String>,
     },
     /// Idle connections: memory per connection, a bystander's latency, memory after close.
     Idle {
@@ -208,12 +212,25 @@ fn main() -> ExitCode {
             rate,
             seconds,
             concurrency,
+            farm,
         } => {
+            let mut members = Vec::with_capacity(farm.len());
+            for member in &farm {
+                let parsed = member.rsplit_once('@').and_then(|(url, pid)| {
+                    Some((Target::new(url, common.sources).ok()?, pid.parse().ok()?))
+                });
+                let Some((target, pid)) = parsed else {
+                    eprintln!("signalr-load: --farm wants URL@PID, got {member}");
+                    return ExitCode::from(2);
+                };
+                members.push((Arc::new(target), Server::new(pid)));
+            }
             let opts = broadcast::BroadcastOptions {
                 receivers,
                 rate,
                 duration: secs(seconds),
                 concurrency,
+                farm: members,
             };
             measure(&common, "broadcast", async |t, s, l| {
                 broadcast::run(t, s, opts, l).await

@@ -2,6 +2,7 @@
 //! time with one flush, a keep-alive Ping when nothing else was sent for a while, and at
 //! the end what was already queued, then the Close.
 
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -56,6 +57,11 @@ pub(crate) async fn sleep_until_or_never(at: Option<Instant>) {
 }
 
 /// The write loop of a connection without stateful reconnect.
+///
+/// It runs beside the connection's reader on the same task, so a reply costs no wake of
+/// another task. Nothing is armed per frame: the cancellation wait is made once, the
+/// keep-alive timer fires at most once per interval and is only moved then, and the send
+/// timeout is armed only for a write that could not finish at once.
 pub(crate) async fn write_loop(
     mut sink: Outgoing,
     mut rx: OutboxReceiver,
@@ -66,15 +72,27 @@ pub(crate) async fn write_loop(
     finish: CancellationToken,
 ) {
     let ping = Frame::encode(conn.protocol, &HubMessage::Ping).ok();
-    let abort = finish;
+    let aborted = finish.cancelled();
+    tokio::pin!(aborted);
     let mut last_send = Instant::now();
+    let keep_alive_timer = sleep_until_or_never(keep_alive.map(|k| last_send + k));
+    tokio::pin!(keep_alive_timer);
     loop {
-        let ping_at = keep_alive.map(|k| last_send + k);
         let next = tokio::select! {
             biased;
-            () = abort.cancelled() => break,
+            () = &mut aborted => break,
             f = rx.recv() => match f { Some(f) => Some(f), None => break },
-            () = sleep_until_or_never(ping_at) => None,
+            () = &mut keep_alive_timer => {
+                // Due only if nothing was sent for a whole interval; otherwise wait out the rest.
+                let Some(k) = keep_alive else { continue };
+                let due = last_send + k;
+                if Instant::now() < due {
+                    keep_alive_timer.set(sleep_until_or_never(Some(due)));
+                    continue;
+                }
+                keep_alive_timer.set(sleep_until_or_never(Some(Instant::now() + k)));
+                None
+            }
         };
         let write = async {
             match next {
@@ -85,17 +103,22 @@ pub(crate) async fn write_loop(
                 },
             }
         };
-        // A client that stops reading blocks the write; the connection's end must not wait
-        // for it, nor may the write wait forever.
-        let sent = tokio::select! {
-            r = tokio::time::timeout(send_timeout, write) => match r {
-                Ok(r) => r.is_ok(),
-                Err(_) => {
-                    conn.close_with_error("The client is not reading its messages.");
-                    false
-                }
+        tokio::pin!(write);
+        // Most writes finish at once; a client that stops reading blocks one, and then the
+        // connection's end must not wait for it, nor may the write wait forever.
+        let once = std::future::poll_fn(|cx| std::task::Poll::Ready(write.as_mut().poll(cx)));
+        let sent = match once.await {
+            std::task::Poll::Ready(r) => r.is_ok(),
+            std::task::Poll::Pending => tokio::select! {
+                r = tokio::time::timeout(send_timeout, write) => match r {
+                    Ok(r) => r.is_ok(),
+                    Err(_) => {
+                        conn.close_with_error("The client is not reading its messages.");
+                        false
+                    }
+                },
+                () = &mut aborted => false,
             },
-            () = abort.cancelled() => false,
         };
         if !sent {
             conn.abort.cancel();

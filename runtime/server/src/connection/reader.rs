@@ -149,6 +149,10 @@ impl Reader {
     pub(crate) async fn run(&mut self, incoming: Incoming, leftover: Vec<u8>) -> End {
         let mut incoming = Some(incoming);
         let abort = self.conn.abort.clone();
+        // Made once: waiting on the token registers with it, and re-registering every turn
+        // of the loop would cost a lock and an allocation per message.
+        let aborted = abort.cancelled();
+        tokio::pin!(aborted);
         let client_timeout = self.ctx.options.client_timeout_interval;
         let disconnect_timeout = self.ctx.options.disconnect_timeout;
         let expires = self.expiry();
@@ -159,6 +163,8 @@ impl Reader {
         }
         let timeout = tokio::time::sleep(client_timeout);
         tokio::pin!(timeout);
+        let expiry = crate::writer::sleep_until_or_never(expires);
+        tokio::pin!(expiry);
         let mut reconnect_by: Option<Instant> = None;
         let slots = self.slots.clone();
         // Bytes handled since this task last let others run.
@@ -170,14 +176,16 @@ impl Reader {
             }
             let freed = slots.freed.notified();
             tokio::pin!(freed);
-            freed.as_mut().enable();
+            if !self.pending.is_empty() {
+                freed.as_mut().enable();
+            }
             self.admit();
             let paused = self.pending_bytes > self.ctx.options.maximum_pending_invocation_bytes
                 || self.stalled.is_some();
             let connected = incoming.is_some();
             tokio::select! {
                 biased;
-                () = abort.cancelled() => return End::Aborted,
+                () = &mut aborted => return End::Aborted,
                 Some(done) = self.running.next(), if !self.running.is_empty() => self.finished(done),
                 () = &mut freed, if !self.pending.is_empty() => {}
                 room = wait_for_room(&mut self.stalled), if self.stalled.is_some() => {
@@ -241,7 +249,7 @@ impl Reader {
                     tracing::debug!("no reconnect in time");
                     return End::Gone;
                 }
-                () = crate::writer::sleep_until_or_never(expires) => return End::Expired,
+                () = &mut expiry => return End::Expired,
             }
         }
     }

@@ -107,6 +107,9 @@ pub struct Hub {
     pub(crate) interface: Option<String>,
     pub(crate) methods: Vec<HubMethod>,
     index: HashMap<String, usize>,
+    /// The same, by the names as registered: most calls spell a name exactly, and then
+    /// finding it costs no lower-casing.
+    exact: HashMap<String, usize>,
     /// What every connection must satisfy (checked when it connects).
     pub(crate) requirements: Vec<Requirement>,
     /// What the caller of a method must satisfy, by lower-cased method name.
@@ -155,13 +158,18 @@ impl Hub {
             handler,
         };
         let key = name.to_lowercase();
-        match self.index.get(&key) {
-            Some(&i) => self.methods[i] = entry,
+        let i = match self.index.get(&key) {
+            Some(&i) => {
+                self.methods[i] = entry;
+                i
+            }
             None => {
                 self.index.insert(key, self.methods.len());
                 self.methods.push(entry);
+                self.methods.len() - 1
             }
-        }
+        };
+        self.exact.insert(name.to_owned(), i);
         self
     }
 
@@ -192,6 +200,9 @@ impl Hub {
 
     /// The requirements of the method named `name` (as registered).
     pub(crate) fn method_requirements(&self, name: &str) -> &[Requirement] {
+        if self.method_requirements.is_empty() {
+            return &[];
+        }
         let found = if name.chars().any(char::is_uppercase) {
             self.method_requirements.get(&name.to_lowercase())
         } else {
@@ -224,6 +235,9 @@ impl Hub {
     /// (the rule of [`signalr_protocol::names`], which the contract model shares).
     pub fn resolve(&self, target: &str) -> Option<&HubMethod> {
         let name = signalr_protocol::names::method_of(self.interface.as_deref(), target)?;
+        if let Some(&i) = self.exact.get(name) {
+            return self.methods.get(i);
+        }
         let i = *self
             .index
             .get(signalr_protocol::names::key(name).as_ref())?;
