@@ -5,14 +5,14 @@
 //! the client stopped reading, and the connection is closed with an error rather than
 //! allowed to grow the server's memory.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use signalr_protocol::{Payload, Protocol};
-use tokio::sync::{Notify, mpsc, oneshot};
+use tokio::sync::{Notify, oneshot};
 use tokio_util::sync::CancellationToken;
 
 use crate::clients::codec::Codec;
@@ -28,26 +28,49 @@ pub(crate) type ClientResult = Result<Option<Payload<'static>>, HubError>;
 const FRAME_OVERHEAD: usize = 64;
 
 /// A connection's outgoing queue, bounded in bytes.
+///
+/// The queue allocates nothing until a frame is queued and gives its room back once
+/// drained after a burst, so an idle connection costs only its empty shell.
 pub(crate) struct Outbox {
-    tx: mpsc::UnboundedSender<Frame>,
+    shared: Arc<OutboxShared>,
     queued: AtomicUsize,
     limit: usize,
     /// Signalled when the writer takes frames off the queue.
     space: Notify,
 }
 
+/// What the two ends of an [`Outbox`] share.
+struct OutboxShared {
+    queue: Mutex<Queue>,
+    /// Signalled when a frame is queued or the sending end is gone (one waiter: the writer).
+    ready: Notify,
+}
+
+#[derive(Default)]
+struct Queue {
+    frames: VecDeque<Frame>,
+    /// The sending end is gone: nothing more will be queued.
+    closed: bool,
+}
+
+/// The room a drained queue keeps; more is given back.
+const KEPT_SLOTS: usize = 16;
+
 impl Outbox {
     /// A queue of at most `limit` bytes, and its receiving end for the writer.
     pub(crate) fn new(limit: usize) -> (Outbox, OutboxReceiver) {
-        let (tx, rx) = mpsc::unbounded_channel();
+        let shared = Arc::new(OutboxShared {
+            queue: Mutex::new(Queue::default()),
+            ready: Notify::new(),
+        });
         (
             Outbox {
-                tx,
+                shared: shared.clone(),
                 queued: AtomicUsize::new(0),
                 limit,
                 space: Notify::new(),
             },
-            OutboxReceiver { rx },
+            OutboxReceiver { shared },
         )
     }
 
@@ -60,10 +83,14 @@ impl Outbox {
             self.queued.fetch_sub(cost, Ordering::AcqRel);
             return Err(frame);
         }
-        if self.tx.send(frame).is_err() {
-            self.queued.fetch_sub(cost, Ordering::AcqRel);
-            return Ok(false);
+        {
+            let Ok(mut queue) = self.shared.queue.lock() else {
+                self.queued.fetch_sub(cost, Ordering::AcqRel);
+                return Ok(false);
+            };
+            queue.frames.push_back(frame);
         }
+        self.shared.ready.notify_one();
         Ok(true)
     }
 
@@ -75,20 +102,50 @@ impl Outbox {
     }
 }
 
+impl Drop for Outbox {
+    fn drop(&mut self) {
+        if let Ok(mut queue) = self.shared.queue.lock() {
+            queue.closed = true;
+        }
+        self.shared.ready.notify_one();
+    }
+}
+
 /// The writer's end of an [`Outbox`].
 pub(crate) struct OutboxReceiver {
-    rx: mpsc::UnboundedReceiver<Frame>,
+    shared: Arc<OutboxShared>,
 }
 
 impl OutboxReceiver {
-    /// The next frame; `None` once every sender is gone.
+    /// The next frame; `None` once the sending end is gone and the queue is empty.
     pub(crate) async fn recv(&mut self) -> Option<Frame> {
-        self.rx.recv().await
+        loop {
+            match self.take() {
+                Ok(Some(frame)) => return Some(frame),
+                Ok(None) => self.shared.ready.notified().await,
+                Err(()) => return None,
+            }
+        }
     }
 
     /// A frame if one is queued now.
     pub(crate) fn try_recv(&mut self) -> Option<Frame> {
-        self.rx.try_recv().ok()
+        self.take().ok().flatten()
+    }
+
+    /// The next frame, `Ok(None)` when none is queued, `Err` when none ever will be.
+    fn take(&self) -> Result<Option<Frame>, ()> {
+        let mut queue = self.shared.queue.lock().map_err(|_| ())?;
+        match queue.frames.pop_front() {
+            Some(frame) => {
+                if queue.frames.is_empty() && queue.frames.capacity() > KEPT_SLOTS {
+                    queue.frames.shrink_to(KEPT_SLOTS);
+                }
+                Ok(Some(frame))
+            }
+            None if queue.closed => Err(()),
+            None => Ok(None),
+        }
     }
 }
 
