@@ -86,3 +86,65 @@ impl Codec for SignalArrrCodec {
         request_frame(protocol, id, target, &request)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::dialects::signalarrr::messages::{cancellation_reference, is_guid};
+
+    /// A frame's text with its `Id` GUID (the first GUID) replaced by `{id}`.
+    fn masked(frame: &Frame) -> String {
+        let text = std::str::from_utf8(frame.as_bytes()).unwrap().to_owned();
+        let at = text.find("\"Id\":\"").unwrap() + 6;
+        assert!(is_guid(&text[at..at + 36]), "{text}");
+        format!("{}{{id}}{}", &text[..at], &text[at + 36..])
+    }
+
+    const GUID: &str = "3f2504e0-4f89-11d3-9a0c-0305e82c3301";
+
+    #[test]
+    fn the_challenge_is_a_client_result_named_for_itself() {
+        let frame = SignalArrrCodec(Protocol::Json)
+            .invocation(Some("2"), CHALLENGE_AUTHENTICATION, &())
+            .unwrap();
+        assert_eq!(
+            masked(&frame),
+            "{\"type\":1,\"invocationId\":\"2\",\"target\":\"ChallengeAuthentication\",\"arguments\":[{\"Id\":\"{id}\",\"Method\":\"ChallengeAuthentication\",\"Arguments\":[],\"GenericArguments\":[],\"CancellationGuid\":null,\"StreamId\":null,\"TraceParent\":null,\"TraceState\":null}]}\u{1e}"
+        );
+    }
+
+    #[test]
+    fn a_cancellation_names_its_guid() {
+        let carried = serde_json::json!({ "CancellationGuid": GUID });
+        let frame = SignalArrrCodec(Protocol::Json)
+            .invocation(None, CANCEL_TOKEN_FROM_SERVER, &(carried,))
+            .unwrap();
+        assert_eq!(
+            masked(&frame),
+            format!(
+                "{{\"type\":1,\"target\":\"CancelTokenFromServer\",\"arguments\":[{{\"Id\":\"{{id}}\",\"Method\":\"CancelTokenFromServer\",\"Arguments\":[],\"GenericArguments\":[],\"CancellationGuid\":\"{GUID}\",\"StreamId\":null,\"TraceParent\":null,\"TraceState\":null}}]}}\u{1e}"
+            )
+        );
+    }
+
+    #[test]
+    fn a_token_argument_travels_as_a_reference_and_names_the_call() {
+        let old = serde_json::json!({ "Id": GUID });
+        let frame = SignalArrrCodec(Protocol::Json)
+            .invocation(Some("7"), "I|Wait", &(5, old))
+            .unwrap();
+        assert_eq!(
+            masked(&frame),
+            format!(
+                "{{\"type\":1,\"invocationId\":\"7\",\"target\":\"InvokeServerRequest\",\"arguments\":[{{\"Id\":\"{{id}}\",\"Method\":\"I|Wait\",\"Arguments\":[5,{{\"__type\":\"cancellationToken\",\"Id\":\"{GUID}\"}}],\"GenericArguments\":[],\"CancellationGuid\":\"{GUID}\",\"StreamId\":null,\"TraceParent\":null,\"TraceState\":null}}]}}\u{1e}"
+            )
+        );
+        let reference = cancellation_reference(Protocol::Json, GUID).unwrap();
+        assert_eq!(
+            std::str::from_utf8(reference.as_bytes()).unwrap(),
+            format!("{{\"__type\":\"cancellationToken\",\"Id\":\"{GUID}\"}}")
+        );
+    }
+}
