@@ -24,6 +24,8 @@ pub(crate) mod codes {
     pub(crate) const ARGUMENT_BINDING_FAILED: &str = "argument_binding_failed";
     /// The call was cancelled.
     pub(crate) const CANCELLED: &str = "cancelled";
+    /// The call timed out.
+    pub(crate) const TIMEOUT: &str = "timeout";
     /// Anything else: detail withheld.
     pub(crate) const INTERNAL: &str = "internal";
     /// Too many unused upload slots.
@@ -123,6 +125,9 @@ impl Failure {
                     "Method '{method}' cannot be called with {provided} argument(s). Registered argument count(s): {expected}."
                 ),
             ),
+            // The value's own message, as an ArgumentException's: SignalARRR's binder
+            // reports no "Error binding value" prefix.
+            HubError::Binding(BindError::Value { message }) => Failure::binding(message.clone()),
             HubError::Binding(b) => Failure::binding(b.to_string()),
             HubError::Coded { code, message } => {
                 Failure::new(code, types::HARRR_EXCEPTION, message)
@@ -133,7 +138,7 @@ impl Failure {
                 message: m.clone(),
             },
             HubError::Named { exception, message } => Failure {
-                code: None,
+                code: named_code(exception).map(str::to_owned),
                 kind: exception.clone(),
                 message: message.clone(),
             },
@@ -186,6 +191,21 @@ impl Failure {
             exception: EXCEPTION.to_owned(),
             message: self.to_json(),
         }
+    }
+}
+
+/// The code SignalARRR gives an exception named by its .NET type (`HARRRException.Wrap`):
+/// argument exceptions, cancellations and timeouts have theirs; other types none.
+fn named_code(exception: &str) -> Option<&'static str> {
+    match exception {
+        "System.ArgumentException"
+        | "System.ArgumentNullException"
+        | "System.ArgumentOutOfRangeException" => Some(codes::ARGUMENT_BINDING_FAILED),
+        "System.OperationCanceledException" | "System.Threading.Tasks.TaskCanceledException" => {
+            Some(codes::CANCELLED)
+        }
+        "System.TimeoutException" => Some(codes::TIMEOUT),
+        _ => None,
     }
 }
 
@@ -254,6 +274,21 @@ mod tests {
         assert_eq!(
             coded,
             Failure::new("room_full", types::HARRR_EXCEPTION, "The room is full.")
+        );
+        let named = HubError::Named {
+            exception: "System.ArgumentException".into(),
+            message: "bad".into(),
+        };
+        assert_eq!(
+            Failure::from_hub_error("M", &named, false).code.as_deref(),
+            Some(codes::ARGUMENT_BINDING_FAILED)
+        );
+        let value = HubError::Binding(BindError::Value {
+            message: "Invalid value provided (Parameter 'p')".into(),
+        });
+        assert_eq!(
+            Failure::from_hub_error("M", &value, false).message,
+            "Invalid value provided (Parameter 'p')"
         );
         let count = HubError::Binding(BindError::ArgumentCount {
             provided: 3,
