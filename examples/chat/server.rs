@@ -1,5 +1,7 @@
 //! The chat hub, served: `cargo run --example chat-server -- --listen 127.0.0.1:5000`
-//! serves it at `/hubs/chat` (JSON and MessagePack over WebSockets) until SIGINT/SIGTERM.
+//! serves it at `/hubs/chat` to plain SignalR clients and at `/signalr/chat` to SignalARRR
+//! clients (one set of rooms for both; JSON and MessagePack, every transport) until
+//! SIGINT/SIGTERM.
 //!
 //! With `--web DIR` it also serves the files in `DIR` at `/`, so a web page built from
 //! `examples/chat/web/` (see `scripts/chat-browser`) and the hub share one origin.
@@ -7,7 +9,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use signalr::server::{HubServer, RouterExt};
+use signalr::server::HubServer;
 use tower_http::services::ServeDir;
 
 #[tokio::main]
@@ -39,7 +41,7 @@ async fn main() -> ExitCode {
         }
     };
     let server = HubServer::new(signalr_examples::chat::hub());
-    let mut app = axum::Router::new().hub("/hubs/chat", &server);
+    let mut app = signalr_examples::chat::router(&server);
     if let Some(dir) = web {
         app = app.fallback_service(ServeDir::new(dir));
     }

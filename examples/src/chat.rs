@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use signalr::server::Hub;
+use signalr::server::signalarrr::SignalArrr;
+use signalr::server::{Hub, HubServer, RouterExt};
 use signalr::{Caller, HubError, HubStream, hub_contract};
 
 /// How many messages a room remembers.
@@ -207,4 +208,18 @@ pub fn hub() -> Hub {
         let hub = on_end.clone();
         async move { hub.disconnected(&caller) }
     })
+}
+
+/// Where the chat hub is served to plain SignalR clients.
+pub const PATH: &str = "/hubs/chat";
+/// Where the same hub is served to SignalARRR clients.
+pub const SIGNALARRR_PATH: &str = "/signalr/chat";
+
+/// The routes of a chat server: `server`'s hub at [`PATH`] for plain SignalR clients and at
+/// [`SIGNALARRR_PATH`] for SignalARRR clients, one set of rooms for both (a plain client
+/// and a SignalARRR client in one room hear each other).
+pub fn router(server: &HubServer) -> axum::Router {
+    axum::Router::new()
+        .hub(PATH, server)
+        .merge(SignalArrr::new(server).router(SIGNALARRR_PATH))
 }

@@ -6,3 +6,4 @@ pub mod chat;
 pub mod conformance;
 pub mod jwt;
 pub mod signal;
+pub mod signalarrr_test;

@@ -44,6 +44,7 @@ pub mod negotiate;
 mod payload;
 mod protocol;
 mod values;
+mod walk;
 
 pub use binary::Binary;
 pub use error::{BindError, HandshakeError, Offset, ProtocolError, SerializeError};

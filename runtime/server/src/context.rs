@@ -9,6 +9,7 @@ use tokio_util::task::TaskTracker;
 use crate::auth::Auth;
 use crate::clients::registry::Registry;
 use crate::clients::{Clients, Groups};
+use crate::dialect::Dialect;
 use crate::filter::Filters;
 use crate::hub::Hub;
 use crate::options::HubOptions;
@@ -24,6 +25,8 @@ pub(crate) struct HubContext {
     pub(crate) shutdown: CancellationToken,
     /// Every running connection, so shutdown can wait for them.
     pub(crate) connections: TaskTracker,
+    /// The wire dialect of this endpoint's connections (`None`: the hub protocol's own).
+    pub(crate) dialect: Option<Arc<dyn Dialect>>,
 }
 
 impl HubContext {
@@ -39,6 +42,21 @@ impl HubContext {
     pub(crate) fn groups(&self) -> Groups {
         Groups {
             registry: self.registry.clone(),
+        }
+    }
+
+    /// The context of another endpoint of the same server, serving `hub` in `dialect`:
+    /// everything else (clients, groups, authentication, filters, shutdown) is shared.
+    pub(crate) fn with_dialect(&self, hub: Hub, dialect: Arc<dyn Dialect>) -> HubContext {
+        HubContext {
+            hub,
+            options: self.options.clone(),
+            registry: self.registry.clone(),
+            auth: self.auth.clone(),
+            filters: self.filters.clone(),
+            shutdown: self.shutdown.clone(),
+            connections: self.connections.clone(),
+            dialect: Some(dialect),
         }
     }
 }

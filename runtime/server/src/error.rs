@@ -20,6 +20,27 @@ pub enum HubError {
     /// Any other failure; the caller sees only the generic text (or this with detailed errors).
     #[error("{0}")]
     Internal(String),
+    /// An error meant for the caller with a machine-readable code (lower_snake_case, e.g.
+    /// `room_full`): SignalARRR callers receive the code and the message (its
+    /// `HARRRException(code, message)`); plain SignalR callers see the message, as for
+    /// [`HubError::Hub`].
+    #[error("{message}")]
+    Coded {
+        /// The code.
+        code: String,
+        /// The text the caller sees.
+        message: String,
+    },
+    /// An error meant for the caller, reported as a `HubException` subclass named
+    /// `exception`: the caller sees `{exception}: {message}`, as ASP.NET Core writes such an
+    /// exception (a wire dialect's own error envelope travels this way).
+    #[error("{message}")]
+    Named {
+        /// The exception's type name.
+        exception: String,
+        /// Its message.
+        message: String,
+    },
 }
 
 impl HubError {
@@ -31,6 +52,15 @@ impl HubError {
     /// A failure whose details stay on the server unless detailed errors are on.
     pub fn internal(message: impl fmt::Display) -> Self {
         HubError::Internal(message.to_string())
+    }
+
+    /// An error meant for the caller with a machine-readable `code`; see
+    /// [`HubError::Coded`].
+    pub fn coded(code: impl Into<String>, message: impl Into<String>) -> Self {
+        HubError::Coded {
+            code: code.into(),
+            message: message.into(),
+        }
     }
 }
 

@@ -30,6 +30,8 @@ mod auth;
 mod clients;
 mod connection;
 mod context;
+mod dialect;
+mod dialects;
 mod error;
 mod filter;
 mod frame;
@@ -50,6 +52,7 @@ pub use auth::{
     AuthFuture, AuthRequest, Authenticator, Policy, Refusal, UserIdProvider, policy_fn,
 };
 pub use clients::{Caller, ClientProxy, Clients, Groups, SingleClientProxy};
+pub use dialects::signalarrr;
 pub use error::HubError;
 pub use filter::{FilterFuture, HubFilter, Next};
 pub use hub::{

@@ -175,8 +175,66 @@ impl<F: Future<Output = ()> + Send + 'static> IntoFuture for Serve<F> {
     }
 }
 
+/// The most header spellings one TCP connection records, and the longest name recorded.
+const MAX_HEADER_SPELLINGS: usize = 32;
+const MAX_HEADER_NAME: usize = 128;
+
+/// How the client spelled the `#`-prefixed header names of its requests on one TCP
+/// connection (SignalARRR's client attributes), which HTTP stacks lower-case: lower-cased
+/// name to original. Requests carry it as an extension.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct HeaderSpelling(Arc<Mutex<std::collections::HashMap<String, String>>>);
+
+impl HeaderSpelling {
+    /// Every spelling recorded so far.
+    pub(crate) fn snapshot(&self) -> std::collections::HashMap<String, String> {
+        self.0.lock().map(|m| m.clone()).unwrap_or_default()
+    }
+
+    /// Records the `#name:` header lines of what was read; `line_start` says whether the
+    /// previous read ended a line. (A line split across reads is missed.)
+    fn record(&self, bytes: &[u8], line_start: bool) {
+        let after_newline = bytes
+            .iter()
+            .enumerate()
+            .filter(|&(_, &c)| c == b'\n')
+            .map(|(i, _)| i + 1);
+        let starts = line_start.then_some(0).into_iter().chain(after_newline);
+        for start in starts {
+            let line = &bytes[start..];
+            if line.first() != Some(&b'#') {
+                continue;
+            }
+            let head = &line[..line.len().min(MAX_HEADER_NAME)];
+            let Some(end) = head.iter().position(|&c| c == b':') else {
+                continue;
+            };
+            let name = &head[..end];
+            let is_token = name
+                .iter()
+                .all(|c| c.is_ascii_graphic() && !b"(),/:;<=>?@[\\]{}\"".contains(c));
+            if !is_token || !name.iter().any(u8::is_ascii_uppercase) {
+                continue;
+            }
+            let Ok(original) = std::str::from_utf8(name) else {
+                continue;
+            };
+            let lower = original.to_ascii_lowercase();
+            if let Ok(mut m) = self.0.lock()
+                && (m.len() < MAX_HEADER_SPELLINGS || m.contains_key(&lower))
+            {
+                m.insert(lower, original.to_owned());
+            }
+        }
+    }
+}
+
 /// One TCP connection, as the listener tracks it.
 struct Tcp {
+    /// The `#` header spellings seen on the connection.
+    spelling: HeaderSpelling,
+    /// Whether the last byte read ended a line.
+    line_start: AtomicBool,
     /// Responses being written.
     in_flight: AtomicUsize,
     upgraded: AtomicBool,
@@ -204,6 +262,8 @@ impl Table {
     fn add(&self) -> (u64, Arc<Tcp>) {
         let key = self.next.fetch_add(1, Ordering::Relaxed);
         let tcp = Arc::new(Tcp {
+            spelling: HeaderSpelling::default(),
+            line_start: AtomicBool::new(true),
             in_flight: AtomicUsize::new(0),
             upgraded: AtomicBool::new(false),
             last_io: AtomicU64::new(self.now_ms()),
@@ -368,6 +428,9 @@ async fn connection(
     let service_tcp = tcp.clone();
     let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(addr));
+        request
+            .extensions_mut()
+            .insert(service_tcp.spelling.clone());
         let app = app.clone();
         let guard = InFlight::new(service_tcp.clone());
         async move {
@@ -490,6 +553,14 @@ impl AsyncRead for TrackedIo {
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
         if matches!(r, Poll::Ready(Ok(()))) && buf.filled().len() > before {
             self.touch();
+            let tcp = &self.tcp;
+            if !tcp.upgraded.load(Ordering::Acquire) {
+                let read = &buf.filled()[before..];
+                tcp.spelling
+                    .record(read, tcp.line_start.load(Ordering::Relaxed));
+                tcp.line_start
+                    .store(read.last() == Some(&b'\n'), Ordering::Relaxed);
+            }
         }
         r
     }

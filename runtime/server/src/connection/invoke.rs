@@ -27,8 +27,11 @@ pub(crate) fn error_text(target: &str, e: &HubError, detailed: bool) -> String {
                 base
             }
         }
-        HubError::Hub(m) => format!(
+        HubError::Hub(m) | HubError::Coded { message: m, .. } => format!(
             "An unexpected error occurred invoking '{target}' on the server. HubException: {m}"
+        ),
+        HubError::Named { exception, message } => format!(
+            "An unexpected error occurred invoking '{target}' on the server. {exception}: {message}"
         ),
         HubError::Internal(m) => {
             let base = format!("An unexpected error occurred invoking '{target}' on the server.");
@@ -45,7 +48,10 @@ pub(crate) fn error_text(target: &str, e: &HubError, detailed: bool) -> String {
 fn stream_error_text(e: &HubError, detailed: bool) -> String {
     let base = "An error occurred on the server while streaming results.";
     match e {
-        HubError::Hub(m) => format!("{base} HubException: {m}"),
+        HubError::Hub(m) | HubError::Coded { message: m, .. } => {
+            format!("{base} HubException: {m}")
+        }
+        HubError::Named { exception, message } => format!("{base} {exception}: {message}"),
         _ if detailed => format!("{base} Exception: {e}"),
         _ => base.to_owned(),
     }

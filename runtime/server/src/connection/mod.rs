@@ -19,6 +19,7 @@ use crate::clients::Caller;
 use crate::clients::codec::{Codec, HubProtocolCodec};
 use crate::clients::registry::{Connection, NewConnection, Outbox};
 use crate::context::HubContext;
+use crate::dialect::ConnectRequest;
 use crate::error::HubError;
 use crate::frame::Frame;
 use crate::identity::Identity;
@@ -38,6 +39,9 @@ pub(crate) struct Owner {
     pub(crate) identity: Option<Arc<Identity>>,
     pub(crate) user: Option<Arc<str>>,
     pub(crate) remote: Option<IpAddr>,
+    /// The request that established the connection, for the endpoint's dialect (kept
+    /// only when the endpoint has one).
+    pub(crate) request: Option<Arc<ConnectRequest>>,
 }
 
 /// Runs one connection to its end over `transport`; `abort` ends it from outside. With
@@ -94,7 +98,10 @@ async fn serve(
     let detailed = opts.enable_detailed_errors;
     let protocol = shake.protocol;
     let (outbox, rx) = Outbox::new(opts.maximum_outgoing_buffer_size);
-    let codec: Arc<dyn Codec> = Arc::new(HubProtocolCodec(protocol));
+    let codec: Arc<dyn Codec> = match &ctx.dialect {
+        Some(d) => d.codec(protocol),
+        None => Arc::new(HubProtocolCodec(protocol)),
+    };
     let conn = Arc::new(Connection::new(NewConnection {
         id: owner.id.clone(),
         user: owner.user.clone(),
@@ -108,6 +115,9 @@ async fn serve(
     }));
     let tracked = crate::metrics::Tracked::start(transport.kind);
     ctx.registry.add(conn.clone());
+    if let Some(d) = &ctx.dialect {
+        d.connected(&conn, owner.request.as_deref());
+    }
     crate::scaleout::connection_opened(&ctx.registry, &conn.id, conn.user.as_deref()).await;
     let caller = Caller {
         connection_id: owner.id.clone(),
@@ -182,7 +192,12 @@ async fn serve(
         Ok(Err(e)) => {
             tracing::debug!(error = %e, "connection refused by a filter");
             let text = match &e {
-                HubError::Hub(m) => format!("{CLOSED_WITH_ERROR} HubException: {m}"),
+                HubError::Hub(m) | HubError::Coded { message: m, .. } => {
+                    format!("{CLOSED_WITH_ERROR} HubException: {m}")
+                }
+                HubError::Named { exception, message } => {
+                    format!("{CLOSED_WITH_ERROR} {exception}: {message}")
+                }
                 _ => closed_with_error(&e.to_string(), "Exception", detailed),
             };
             conn.close_with_error(text);
@@ -250,6 +265,9 @@ async fn serve(
     finish.cancel();
     let _ = writer.await;
     conn.fail_pending_results();
+    if let Some(d) = &ctx.dialect {
+        d.disconnected(&conn);
+    }
     ctx.registry.remove(&conn);
     // Invocations still running finish on their own; what they send is dropped.
     let leftovers = reader.into_leftovers();

@@ -30,6 +30,7 @@ use crate::clients::proxy::client_result;
 use crate::clients::registry::Connection;
 use crate::connection::invoke::Invocation;
 use crate::context::HubContext;
+use crate::dialect::Intercept;
 use crate::error::HubError;
 use crate::frame::Frame;
 use crate::hub::{Call, MethodKind, UploadSender, upload_stream};
@@ -453,6 +454,20 @@ impl Reader {
         }
     }
 
+    /// Completes a blocking invocation a dialect handled on the reader.
+    fn complete_void(&self, id: Option<&str>) {
+        if let Some(id) = id {
+            let msg = HubMessage::Completion(Completion {
+                headers: Headers::new(),
+                invocation_id: id.into(),
+                result: CompletionResult::Void,
+            });
+            if let Ok(frame) = Frame::encode(self.protocol, &msg) {
+                self.conn.push(frame);
+            }
+        }
+    }
+
     fn invoke(
         &mut self,
         id: Option<Arc<str>>,
@@ -462,6 +477,16 @@ impl Reader {
         kind: MethodKind,
         size: usize,
     ) {
+        if let Some(dialect) = &self.ctx.dialect {
+            match dialect.intercept(&self.conn, &target, &arguments) {
+                Intercept::Pass => {}
+                Intercept::Handled => return self.complete_void(id.as_deref()),
+                Intercept::Deliver(upload, item) => {
+                    self.deliver(upload, item);
+                    return self.complete_void(id.as_deref());
+                }
+            }
+        }
         let opts = &self.ctx.options;
         let Some(method) = self.ctx.hub.resolve(&target).cloned() else {
             self.fail(id.as_deref(), format!("Unknown hub method '{target}'"));

@@ -16,6 +16,7 @@ use crate::auth::{Auth, Authenticator, Policy, UserIdProvider};
 use crate::clients::registry::{GroupLimits, Registry};
 use crate::clients::{Clients, Groups};
 use crate::context::HubContext;
+use crate::dialect::Dialect;
 use crate::filter::{Filters, HubFilter};
 use crate::hub::{Hub, Requirement};
 use crate::identity::Identity;
@@ -207,6 +208,7 @@ impl HubServerBuilder {
                 filters: Filters::new(self.filters),
                 shutdown: CancellationToken::new(),
                 connections: TaskTracker::new(),
+                dialect: None,
             }),
             tokens: Arc::new(Tokens::default()),
         }
@@ -244,6 +246,24 @@ impl HubServer {
     /// router of any state; the application's layers apply to them like to its own routes.
     pub fn router<S: Clone + Send + Sync + 'static>(&self, path: &str) -> Router<S> {
         routes::router(self.ctx.clone(), self.tokens.clone(), path)
+    }
+
+    /// The routes of `hub` served in `dialect` at `path`, sharing everything else with this
+    /// server (its clients, groups, authentication, filters and shutdown); connection
+    /// tokens are the endpoint's own.
+    pub(crate) fn dialect_router<S: Clone + Send + Sync + 'static>(
+        &self,
+        hub: Hub,
+        dialect: Arc<dyn Dialect>,
+        path: &str,
+    ) -> Router<S> {
+        let ctx = Arc::new(self.ctx.with_dialect(hub, dialect));
+        routes::router(ctx, Arc::new(Tokens::default()), path)
+    }
+
+    /// What every endpoint of the server shares.
+    pub(crate) fn context(&self) -> &Arc<HubContext> {
+        &self.ctx
     }
 
     /// Every client of the hub.

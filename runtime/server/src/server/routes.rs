@@ -23,6 +23,7 @@ use signalr_protocol::negotiate::{
 use crate::auth::{AuthRequest, Refusal};
 use crate::connection::Owner;
 use crate::context::HubContext;
+use crate::dialect::ConnectRequest;
 use crate::identity::Identity;
 use crate::transports::tokens::{Active, Tokens};
 use crate::transports::{
@@ -158,7 +159,16 @@ impl Endpoint {
             identity: user.identity,
             user: user.id,
             remote: req.remote.map(|a| a.ip()),
+            request: self.connect_request(req),
         }
+    }
+
+    /// The request for the endpoint's dialect, if it has one.
+    fn connect_request(&self, req: &Incoming) -> Option<Arc<ConnectRequest>> {
+        self.ctx
+            .dialect
+            .as_ref()
+            .map(|_| Arc::new(ConnectRequest::new(&req.parts, req.query.clone())))
     }
 }
 
@@ -327,18 +337,15 @@ async fn connect(State(ep): State<Arc<Endpoint>>, request: Request) -> Response 
             let Some(pending) = ep.tokens.take_pending(&token) else {
                 return not_found();
             };
-            let remote = req.remote.map(|a| a.ip());
+            let joined = http::Joined {
+                identity: user.identity,
+                remote: req.remote.map(|a| a.ip()),
+                request: ep.connect_request(&req),
+            };
             if kind == TransportType::LongPolling {
-                long_polling::first_poll(
-                    &ep.ctx,
-                    &ep.tokens,
-                    &token,
-                    pending,
-                    user.identity,
-                    remote,
-                )
+                long_polling::first_poll(&ep.ctx, &ep.tokens, &token, pending, joined)
             } else {
-                sse::connect(&ep.ctx, &ep.tokens, &token, pending, user.identity, remote)
+                sse::connect(&ep.ctx, &ep.tokens, &token, pending, joined)
             }
         }
     }

@@ -17,6 +17,7 @@ use tokio_util::sync::{CancellationToken, PollSender};
 
 use crate::connection::{self, Owner};
 use crate::context::HubContext;
+use crate::dialect::ConnectRequest;
 use crate::frame::Frame;
 use crate::identity::Identity;
 use crate::transport::Transport;
@@ -48,6 +49,13 @@ pub(crate) struct PollState {
     pub(crate) last_seen: Instant,
 }
 
+/// Who joins a negotiated connection with its first `GET`, and that request.
+pub(crate) struct Joined {
+    pub(crate) identity: Option<Arc<Identity>>,
+    pub(crate) remote: Option<std::net::IpAddr>,
+    pub(crate) request: Option<Arc<ConnectRequest>>,
+}
+
 /// Starts the connection of a negotiated token over `kind`, registered under `token`;
 /// returns it and, for Server-Sent Events, the frames to stream.
 pub(crate) fn start(
@@ -55,8 +63,7 @@ pub(crate) fn start(
     tokens: &Tokens,
     token: &str,
     pending: PendingConnection,
-    identity: Option<Arc<Identity>>,
-    remote: Option<std::net::IpAddr>,
+    joined: Joined,
     kind: TransportType,
 ) -> (Arc<HttpConnection>, Option<mpsc::Receiver<Frame>>) {
     let (in_tx, in_rx) = mpsc::channel::<Bytes>(INCOMING_CHUNKS);
@@ -97,9 +104,10 @@ pub(crate) fn start(
         };
     let owner = Owner {
         id: pending.id,
-        identity,
+        identity: joined.identity,
         user: pending.user,
-        remote,
+        remote: joined.remote,
+        request: joined.request,
     };
     ctx.connections
         .spawn(connection::run(transport, ctx.clone(), owner, abort, None));

@@ -11,7 +11,6 @@ use signalr_protocol::negotiate::TransportType;
 use tokio_util::sync::CancellationToken;
 
 use crate::context::HubContext;
-use crate::identity::Identity;
 use crate::transports::http::{self, HttpConnection};
 use crate::transports::tokens::{PendingConnection, Tokens};
 use crate::transports::{cannot_change, text};
@@ -50,11 +49,10 @@ pub(crate) fn first_poll(
     tokens: &Arc<Tokens>,
     token: &str,
     pending: PendingConnection,
-    identity: Option<Arc<Identity>>,
-    remote: Option<std::net::IpAddr>,
+    joined: http::Joined,
 ) -> Response {
     let kind = TransportType::LongPolling;
-    let (conn, _) = http::start(ctx, tokens, token, pending, identity, remote, kind);
+    let (conn, _) = http::start(ctx, tokens, token, pending, joined, kind);
     tokio::spawn(watchdog(
         tokens.clone(),
         ctx.options.disconnect_timeout,

@@ -14,7 +14,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::context::HubContext;
 use crate::frame::Frame;
-use crate::identity::Identity;
 use crate::transports::http;
 use crate::transports::not_found;
 use crate::transports::tokens::{PendingConnection, Tokens};
@@ -25,11 +24,10 @@ pub(crate) fn connect(
     tokens: &Arc<Tokens>,
     token: &str,
     pending: PendingConnection,
-    identity: Option<Arc<Identity>>,
-    remote: Option<std::net::IpAddr>,
+    joined: http::Joined,
 ) -> Response {
     let kind = TransportType::ServerSentEvents;
-    let (conn, Some(rx)) = http::start(ctx, tokens, token, pending, identity, remote, kind) else {
+    let (conn, Some(rx)) = http::start(ctx, tokens, token, pending, joined, kind) else {
         return not_found();
     };
     /// Ends the connection when the response ends, however it ends.
