@@ -51,13 +51,15 @@ mod connection;
 mod driver;
 mod engine;
 mod error;
+mod hub_client;
 mod reconnect;
 mod stateful;
 mod transport;
 
-pub use arguments::{Call, CallArg, CallArguments, ClientStream, RawCall};
+pub use arguments::{Call, CallArg, CallArguments, ClientStream, EncodedItems, RawCall};
 pub use builder::HubConnectionBuilder;
-pub use calls::{HubStream, InvokeFuture, SendFuture, Subscription};
+pub use calls::{HubStream, InvokeFuture, PayloadStream, SendFuture, Subscription};
+pub use hub_client::HubClient;
 pub use config::{
     DEFAULT_HTTP_REQUEST_TIMEOUT, DEFAULT_LONG_POLL_TIMEOUT, DEFAULT_MAX_RECEIVE_MESSAGE_SIZE,
     DEFAULT_STATEFUL_RECONNECT_BUFFER_SIZE, Transports,
