@@ -30,6 +30,7 @@ mod auth;
 mod clients;
 mod connection;
 mod context;
+mod dialects;
 mod error;
 mod filter;
 mod frame;
@@ -49,6 +50,9 @@ pub use auth::{
     AuthFuture, AuthRequest, Authenticator, Policy, Refusal, UserIdProvider, policy_fn,
 };
 pub use clients::{Caller, ClientProxy, Clients, Groups, SingleClientProxy};
+pub use dialects::classic::{
+    CallerState, ClassicEndpoint, ClassicEndpointBuilder, ClassicOptions, DEFAULT_PATH as CLASSIC_PATH,
+};
 pub use error::HubError;
 pub use filter::{FilterFuture, HubFilter, Next};
 pub use hub::{

@@ -246,6 +246,11 @@ impl HubServer {
         routes::router(self.ctx.clone(), self.tokens.clone(), path)
     }
 
+    /// The hub's shared state, for the other wire dialects serving the same hub.
+    pub(crate) fn context(&self) -> &Arc<HubContext> {
+        &self.ctx
+    }
+
     /// Every client of the hub.
     pub fn clients(&self) -> Clients {
         self.ctx.clients(None)

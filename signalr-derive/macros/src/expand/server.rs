@@ -303,7 +303,9 @@ fn registration(g: &Generator<'_>, m: &Method) -> TokenStream {
             })
         }
     };
+    let param_names = m.wire_params().map(|p| lower_camel(&p.name));
     quote_spanned! {h=>
+        .parameters(#plain, &[#(#param_names),*])
         .method(#plain, #kind, #n_uploads, {
             let #imp = ::std::sync::Arc::clone(&#imp);
             move |#call: #krate::__private::Call| {
@@ -321,3 +323,19 @@ fn registration(g: &Generator<'_>, m: &Method) -> TokenStream {
     }
 }
 
+/// A parameter's name as classic JavaScript proxies show it: `delay_ms` is `delayMs`.
+fn lower_camel(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' {
+            upper = !out.is_empty();
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
