@@ -26,6 +26,21 @@ use signalr_server::{
     AuthRequest, ClassicEndpoint, HubOptions, HubServer, Identity, Refusal, RouterExt,
 };
 
+/// jemalloc, with the default `jemalloc` feature: its background threads return the memory of
+/// closed connections to the system, where glibc's malloc and mimalloc keep it (BENCHMARKS.md
+/// has the measurements).
+#[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+/// mimalloc, when chosen instead (`--no-default-features --features mimalloc`).
+#[cfg(all(
+    feature = "mimalloc",
+    not(all(feature = "jemalloc", not(target_env = "msvc")))
+))]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The command line.
 struct Args {
     listen: String,

@@ -23,13 +23,13 @@ type Log = Arc<Mutex<Vec<String>>>;
 fn hub(log: Log) -> Hub {
     let (upload_log, connect_log, disconnect_log) = (log.clone(), log.clone(), log);
     Hub::new("Integrity")
-        .method("Items", MethodKind::Stream, 0, |call| async move {
+        .method("Ticks", MethodKind::Stream, 0, |call| async move {
+            // One item per millisecond: slow enough that a frozen client's socket buffers
+            // never fill, so the end of the connection can always be written.
             let n: u32 = call.bind(1)?.next_arg()?;
             let protocol = call.caller.protocol;
             let items = futures_util::stream::iter(0..n).then(move |i| async move {
-                if i % 64 == 0 {
-                    tokio::task::yield_now().await;
-                }
+                tokio::time::sleep(Duration::from_millis(1)).await;
                 signalr_protocol::Payload::serialize(protocol, &i).map_err(HubError::from)
             });
             Ok(Reply::Stream(Box::pin(items)))
@@ -156,7 +156,7 @@ async fn a_stream_cut_off_by_the_client_timeout_ends_with_an_error_never_a_compl
     send(&mut ws, r#"{"type":6}"#).await;
     send(
         &mut ws,
-        r#"{"type":4,"invocationId":"s","target":"Items","arguments":[200000]}"#,
+        r#"{"type":4,"invocationId":"s","target":"Ticks","arguments":[200000]}"#,
     )
     .await;
     // Read a few items, then freeze (neither read nor send) well past the timeout.

@@ -3,7 +3,7 @@
 //! implementation's (`benches/protocol-bench.mjs` measures that one).
 //!
 //! ```text
-//! cargo run --release -p signalr-protocol --example protocol-bench -- runtime/protocol/corpus [--mbps] [--bind]
+//! cargo run --release -p signalr-protocol --example protocol-bench -- runtime/protocol/corpus [--mbps] [--bind] [--naive]
 //! ```
 //!
 //! Each figure is the median of 5 runs of 20 passes over the 10,000-message corpus, after 2
@@ -16,6 +16,11 @@
 //! Rust type. With `--bind`, the parse measurements also bind every argument, item and
 //! result to a `serde_json::Value`, a dynamic tree like the objects the JavaScript parser
 //! builds.
+//!
+//! With `--naive`, two more lines per encoding measure the naive decoder of
+//! `protocol-bench/naive.rs` (serde into a generic message struct: `serde_json` with
+//! `RawValue` payloads, `rmp-serde`) on the same frames: `naive-parse-frame` and
+//! `naive-parse-corpus`.
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -23,6 +28,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use signalr_protocol::{CompletionResult, HubMessage, Payload, Protocol, decode_frames};
+
+#[path = "protocol-bench/naive.rs"]
+mod naive;
 
 const PASSES: usize = 20;
 const WARMUP: usize = 2;
@@ -97,7 +105,16 @@ fn frames(protocol: Protocol, bytes: &[u8]) -> Result<Vec<&[u8]>, String> {
     Ok(out)
 }
 
-fn run(protocol: Protocol, bytes: &[u8], mbps: bool, bind: bool) -> Result<(), String> {
+/// What to measure and how to print it.
+#[derive(Clone, Copy)]
+struct Flags {
+    mbps: bool,
+    bind: bool,
+    naive: bool,
+}
+
+fn run(protocol: Protocol, bytes: &[u8], flags: Flags) -> Result<(), String> {
+    let Flags { mbps, bind, naive } = flags;
     let frames = frames(protocol, bytes)?;
     let count = frames.len();
     let mut messages = Vec::with_capacity(count);
@@ -147,6 +164,23 @@ fn run(protocol: Protocol, bytes: &[u8], mbps: bool, bind: bool) -> Result<(), S
         n
     });
 
+    let mut naive_rates = Vec::new();
+    if naive {
+        if naive::decode_all(protocol, bytes) != count {
+            return Err("the naive decoder does not decode every message".into());
+        }
+        naive_rates.push((
+            "naive-parse-frame",
+            measure(count, || {
+                frames.iter().map(|f| naive::decode_all(protocol, f)).sum()
+            }),
+        ));
+        naive_rates.push((
+            "naive-parse-corpus",
+            measure(count, || naive::decode_all(protocol, bytes)),
+        ));
+    }
+
     let name = match protocol {
         Protocol::Json => "json",
         Protocol::MessagePack => "messagepack",
@@ -156,7 +190,10 @@ fn run(protocol: Protocol, bytes: &[u8], mbps: bool, bind: bool) -> Result<(), S
         ("write", write),
         ("parse-frame", parse_frame),
         ("parse-corpus", parse_corpus),
-    ] {
+    ]
+    .into_iter()
+    .chain(naive_rates)
+    {
         if mbps {
             println!(
                 "{name} {what} {:.0} msg/s ({:.0} MB/s)",
@@ -177,8 +214,11 @@ fn main() -> ExitCode {
         .find(|a| !a.starts_with("--"))
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("corpus"));
-    let mbps = args.iter().any(|a| a == "--mbps");
-    let bind = args.iter().any(|a| a == "--bind");
+    let flags = Flags {
+        mbps: args.iter().any(|a| a == "--mbps"),
+        bind: args.iter().any(|a| a == "--bind"),
+        naive: args.iter().any(|a| a == "--naive"),
+    };
     for (protocol, file) in [
         (Protocol::Json, "json.bin"),
         (Protocol::MessagePack, "msgpack.bin"),
@@ -191,7 +231,7 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        if let Err(e) = run(protocol, &bytes, mbps, bind) {
+        if let Err(e) = run(protocol, &bytes, flags) {
             eprintln!("protocol-bench: {}: {e}", path.display());
             return ExitCode::FAILURE;
         }

@@ -36,6 +36,7 @@ mod filter;
 mod frame;
 mod hub;
 mod identity;
+mod metrics;
 mod options;
 pub mod scaleout;
 mod serve;

@@ -73,6 +73,21 @@ impl ChildServer {
             .expect("VmRSS in /proc status")
     }
 
+    /// The CPU time it has used so far (user + system), from `/proc/PID/stat`.
+    pub(crate) fn cpu_time(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid()))
+            .expect("the child's /proc stat");
+        // The fields after the command name (which is in parentheses and may hold spaces).
+        let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: u64 = fields
+            .get(11..13)
+            .map(|f| f.iter().filter_map(|t| t.parse::<u64>().ok()).sum())
+            .unwrap_or(0);
+        // USER_HZ is 100 on Linux.
+        Duration::from_millis(ticks * 10)
+    }
+
     /// Sends SIGTERM.
     pub(crate) fn terminate(&self) {
         let ok = Command::new("kill")

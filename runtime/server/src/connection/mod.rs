@@ -106,6 +106,7 @@ async fn serve(
         send_timeout: opts.transport_send_timeout,
         abort: abort.clone(),
     }));
+    let tracked = crate::metrics::Tracked::start(transport.kind);
     ctx.registry.add(conn.clone());
     crate::scaleout::connection_opened(&ctx.registry, &conn.id, conn.user.as_deref()).await;
     let caller = Caller {
@@ -237,6 +238,11 @@ async fn serve(
             _ => {}
         }
     }
+    let status = match &end {
+        End::Timeout => crate::metrics::Status::Timeout,
+        End::Aborted if ctx.shutdown.is_cancelled() => crate::metrics::Status::AppShutdown,
+        _ => crate::metrics::Status::NormalClosure,
+    };
     // Nothing is queued after this: an invocation still running can no longer send, so a
     // stream cut off here never reaches the client as a whole one.
     abort.cancel();
@@ -248,6 +254,7 @@ async fn serve(
     // Invocations still running finish on their own; what they send is dropped.
     let leftovers = reader.into_leftovers();
     tokio::spawn(leftovers.in_current_span());
+    tracked.end(status);
     let disconnected = AssertUnwindSafe(async {
         if let Some(hook) = &ctx.hub.on_disconnected {
             hook(caller.clone()).await;

@@ -23,6 +23,7 @@ use signalr_protocol::{
 use tokio::sync::mpsc::OwnedPermit;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 use crate::clients::Caller;
 use crate::clients::proxy::client_result;
@@ -35,6 +36,10 @@ use crate::hub::{Call, MethodKind, UploadSender, upload_stream};
 use crate::slot::{Slot, Slots};
 use crate::stateful::Reconnect;
 use crate::transport::TransportError;
+
+/// How many bytes a connection handles before it lets other connections run: a client
+/// that sends as fast as it can must not keep a worker thread from everyone else.
+const YIELD_EVERY: usize = 32 << 10;
 
 /// Bytes received as the client's chunks.
 pub(crate) type Incoming = BoxStream<'static, Result<Bytes, TransportError>>;
@@ -156,7 +161,13 @@ impl Reader {
         tokio::pin!(timeout);
         let mut reconnect_by: Option<Instant> = None;
         let slots = self.slots.clone();
+        // Bytes handled since this task last let others run.
+        let mut since_yield = 0usize;
         loop {
+            if since_yield >= YIELD_EVERY {
+                since_yield = 0;
+                tokio::task::yield_now().await;
+            }
             let freed = slots.freed.notified();
             tokio::pin!(freed);
             freed.as_mut().enable();
@@ -182,6 +193,7 @@ impl Reader {
                 chunk = next_chunk(&mut incoming), if connected && !paused => match chunk {
                     Some(Ok(bytes)) => {
                         self.last_received = Instant::now();
+                        since_yield += bytes.len();
                         if let Err(end) = self.receive(&bytes) {
                             return end;
                         }
@@ -268,10 +280,18 @@ impl Reader {
 
     fn start(&mut self, invocation: Invocation, slot: Option<Slot>, stream: bool) {
         let id = invocation.id.clone();
-        self.running.push(Box::pin(async move {
-            invocation.run(slot).await;
-            Done { id, stream }
-        }));
+        let span = tracing::debug_span!(
+            "signalr.invocation",
+            method = %invocation.method.name,
+            invocation_id = id.as_deref().unwrap_or(""),
+        );
+        self.running.push(Box::pin(
+            async move {
+                invocation.run(slot).await;
+                Done { id, stream }
+            }
+            .instrument(span),
+        ));
     }
 
     fn finished(&mut self, done: Done) {
