@@ -158,25 +158,32 @@ impl MessageBuffer {
 
     /// Reads a cursor a client sent back.
     pub(super) fn parse_cursor(&self, text: &str) -> Result<Cursor, &'static str> {
-        let rest = text
-            .strip_prefix("d-")
-            .or_else(|| text.strip_prefix("s-"))
-            .ok_or(INVALID_CURSOR)?;
+        // A scale-out bus's cursor (`s-` + `stream,id|…`, no epoch) is never this buffer's.
+        if let Some(pairs) = text.strip_prefix("s-") {
+            parse_pairs(pairs)?;
+            return Ok(Cursor::Foreign);
+        }
+        let rest = text.strip_prefix("d-").ok_or(INVALID_CURSOR)?;
         let (epoch, pairs) = rest.split_once('-').ok_or(INVALID_CURSOR)?;
         let epoch = u32::from_str_radix(epoch, 16).map_err(|_| INVALID_CURSOR)?;
-        let mut position = None;
-        for pair in pairs.split('|') {
-            let (key, id) = pair.split_once(',').ok_or(INVALID_CURSOR)?;
-            let id = u64::from_str_radix(id, 16).map_err(|_| INVALID_CURSOR)?;
-            if key == "A" {
-                position = Some(id);
-            }
-        }
-        match position {
-            Some(p) if epoch == self.epoch && text.starts_with("d-") => Ok(Cursor::At(p)),
+        match parse_pairs(pairs)? {
+            Some(p) if epoch == self.epoch => Ok(Cursor::At(p)),
             _ => Ok(Cursor::Foreign),
         }
     }
+}
+
+/// Reads `key,id|…` pairs (ids in hexadecimal); the id of key `A`, if any.
+fn parse_pairs(pairs: &str) -> Result<Option<u64>, &'static str> {
+    let mut position = None;
+    for pair in pairs.split('|') {
+        let (key, id) = pair.split_once(',').ok_or(INVALID_CURSOR)?;
+        let id = u64::from_str_radix(id, 16).map_err(|_| INVALID_CURSOR)?;
+        if key == "A" {
+            position = Some(id);
+        }
+    }
+    Ok(position)
 }
 
 #[cfg(test)]
