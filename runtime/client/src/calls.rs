@@ -62,7 +62,8 @@ impl HubConnection {
             let (arguments, streams) = call.into_parts();
             RawCall::new(Ok(arguments)).with_streams(streams)
         });
-        let raw = call.map(|call| crate::HubClient::invoke_raw(self, method, call, Some(cancellation)));
+        let raw =
+            call.map(|call| crate::HubClient::invoke_raw(self, method, call, Some(cancellation)));
         async move { bind_result(protocol, raw?.await?) }
     }
 
@@ -282,7 +283,10 @@ impl EngineStream {
         self.cancel.as_ref().map(|(_, id)| id.as_str())
     }
 
-    fn poll_payload(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Payload<'static>, ClientError>>> {
+    fn poll_payload(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Payload<'static>, ClientError>>> {
         match self.events.poll_recv(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(Some(StreamEvent::Item(item))) => Poll::Ready(Some(Ok(item))),

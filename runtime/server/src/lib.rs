@@ -52,7 +52,8 @@ pub use auth::{
 };
 pub use clients::{Caller, ClientProxy, Clients, Groups, SingleClientProxy};
 pub use dialects::classic::{
-    CallerState, ClassicEndpoint, ClassicEndpointBuilder, ClassicOptions, DEFAULT_PATH as CLASSIC_PATH,
+    CallerState, ClassicEndpoint, ClassicEndpointBuilder, ClassicOptions,
+    DEFAULT_PATH as CLASSIC_PATH,
 };
 pub use error::HubError;
 pub use filter::{FilterFuture, HubFilter, Next};

@@ -76,8 +76,8 @@ pub mod __private {
 
     pub use futures_util::Stream;
     pub use signalr_client::{
-        ClientError, ClientStream, HubClient, HubConnection, HubStream as ClientHubStream,
-        RawCall, Subscription,
+        ClientError, ClientStream, HubClient, HubConnection, HubStream as ClientHubStream, RawCall,
+        Subscription,
     };
     pub use signalr_protocol::{
         ArgumentBinder, Arguments, ArgumentsWriter, BindError, IntoArguments, Payload, Protocol,

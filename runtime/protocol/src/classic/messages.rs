@@ -62,7 +62,8 @@ impl<'a> HubRequest<'a> {
     /// Decodes a call. A call without `H` or `M`, with `A` not an array or `S` not an
     /// object, or that is not JSON, is an error.
     pub fn parse(text: &'a [u8]) -> Result<Self, ProtocolError> {
-        let (mut hub, mut method, mut arguments, mut id, mut state) = (None, None, None, None, None);
+        let (mut hub, mut method, mut arguments, mut id, mut state) =
+            (None, None, None, None, None);
         for (key, raw) in members(text)? {
             match key.as_ref() {
                 "H" => hub = object::string(raw, "H")?,
@@ -285,7 +286,10 @@ impl<'a> HubMessage<'a> {
                 _ => None,
             };
             return Ok(HubMessage::Response(HubResponse {
-                state: get("S").map(|raw| object::object(raw, "S")).transpose()?.flatten(),
+                state: get("S")
+                    .map(|raw| object::object(raw, "S"))
+                    .transpose()?
+                    .flatten(),
                 result: get("R").filter(|r| *r != b"null").map(object::value),
                 id: object::id(i, "I")?,
                 error,
@@ -306,7 +310,10 @@ impl<'a> HubMessage<'a> {
             .transpose()?
             .flatten()
             .unwrap_or_else(|| Arguments::empty(Protocol::Json));
-        let state = get("S").map(|raw| object::object(raw, "S")).transpose()?.flatten();
+        let state = get("S")
+            .map(|raw| object::object(raw, "S"))
+            .transpose()?
+            .flatten();
         Ok(HubMessage::Invocation(ClientInvocation {
             hub,
             method,
@@ -407,10 +414,16 @@ impl<'a> Received<'a> {
             return Ok(Received::Message(HubMessage::parse(text)?));
         }
         let head = ResponseHead {
-            cursor: get("C").map(|raw| object::string(raw, "C")).transpose()?.flatten(),
+            cursor: get("C")
+                .map(|raw| object::string(raw, "C"))
+                .transpose()?
+                .flatten(),
             initialized: get("S").is_some_and(object::flag),
             reconnect: get("T").is_some_and(object::flag),
-            groups_token: get("G").map(|raw| object::string(raw, "G")).transpose()?.flatten(),
+            groups_token: get("G")
+                .map(|raw| object::string(raw, "G"))
+                .transpose()?
+                .flatten(),
             long_poll_delay: get("L")
                 .and_then(|raw| std::str::from_utf8(raw).ok())
                 .and_then(|s| s.parse::<f64>().ok())
@@ -418,7 +431,10 @@ impl<'a> Received<'a> {
                 // Saturating: a delay past u64 is a delay forever anyway.
                 .map(|l| l as u64),
             disconnect: get("D").is_some_and(object::flag),
-            error: get("E").map(|raw| object::string(raw, "E")).transpose()?.flatten(),
+            error: get("E")
+                .map(|raw| object::string(raw, "E"))
+                .transpose()?
+                .flatten(),
         };
         let messages = match get("M") {
             Some(raw) => object::elements(raw, "M")?,
@@ -436,12 +452,19 @@ mod tests {
 
     #[test]
     fn a_call_round_trips_with_a_numeric_id_and_state() {
-        let text = br#"{"H":"chathub","M":"Send","A":["bob",{"x":[1,2]}],"I":0,"S":{"name":"bob"}}"#;
+        let text =
+            br#"{"H":"chathub","M":"Send","A":["bob",{"x":[1,2]}],"I":0,"S":{"name":"bob"}}"#;
         let call = HubRequest::parse(text).unwrap();
-        assert_eq!((call.hub.as_ref(), call.method.as_ref()), ("chathub", "Send"));
+        assert_eq!(
+            (call.hub.as_ref(), call.method.as_ref()),
+            ("chathub", "Send")
+        );
         assert_eq!(call.arguments.len(), 2);
         assert_eq!(call.id.as_deref(), Some("0"));
-        assert_eq!(call.state.as_ref().unwrap().as_bytes(), br#"{"name":"bob"}"#);
+        assert_eq!(
+            call.state.as_ref().unwrap().as_bytes(),
+            br#"{"name":"bob"}"#
+        );
         assert_eq!(call.to_json().unwrap(), text);
         let call = HubRequest::parse(br#"{"I":"7","M":"m","H":"h"}"#).unwrap();
         assert_eq!(call.arguments.len(), 0);
@@ -452,8 +475,14 @@ mod tests {
     fn bad_calls_say_what_is_wrong() {
         for (text, expected) in [
             (&br#"{"M":"m"}"#[..], "Missing required property 'H'."),
-            (br#"{"H":"h","M":"m","A":{}}"#, "Expected 'A' to be of type Array."),
-            (br#"{"H":"h","M":"m","S":[1]}"#, "Expected 'S' to be of type Object."),
+            (
+                br#"{"H":"h","M":"m","A":{}}"#,
+                "Expected 'A' to be of type Array.",
+            ),
+            (
+                br#"{"H":"h","M":"m","S":[1]}"#,
+                "Expected 'S' to be of type Object.",
+            ),
             (br#"{"H":1,"M":"m"}"#, "Expected 'H' to be of type String."),
         ] {
             assert_eq!(HubRequest::parse(text).unwrap_err().to_string(), expected);
@@ -471,7 +500,10 @@ mod tests {
             id: Some("1".into()),
             error: None,
         };
-        assert_eq!(r.to_json().unwrap(), br#"{"S":{"count":3},"R":true,"I":"1"}"#);
+        assert_eq!(
+            r.to_json().unwrap(),
+            br#"{"S":{"count":3},"R":true,"I":"1"}"#
+        );
         let e = HubResponse {
             id: Some("0".into()),
             error: Some(ResponseError {
@@ -483,7 +515,10 @@ mod tests {
             ..HubResponse::default()
         };
         let text = e.to_json().unwrap();
-        assert_eq!(text, br#"{"I":"0","H":true,"E":"Room is full","D":{"max":10}}"#);
+        assert_eq!(
+            text,
+            br#"{"I":"0","H":true,"E":"Room is full","D":{"max":10}}"#
+        );
         let HubMessage::Response(back) = HubMessage::parse(&text).unwrap() else {
             panic!("not a response");
         };
@@ -538,7 +573,10 @@ mod tests {
             panic!("not an invocation");
         };
         assert_eq!(inv.method, "addMessage");
-        assert!(matches!(Received::parse(b" {} ").unwrap(), Received::KeepAlive));
+        assert!(matches!(
+            Received::parse(b" {} ").unwrap(),
+            Received::KeepAlive
+        ));
         assert!(matches!(
             Received::parse(br#"{"I":"3"}"#).unwrap(),
             Received::Message(HubMessage::Response(_))

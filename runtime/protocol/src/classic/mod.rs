@@ -15,8 +15,8 @@ mod object;
 pub mod proxy;
 
 pub use messages::{
-    ClientInvocation, HubMessage, HubProgress, HubRequest, HubResponse, MAX_STATE_LENGTH,
-    Received, ResponseError, ResponseHead, STATE_TOO_LONG,
+    ClientInvocation, HubMessage, HubProgress, HubRequest, HubResponse, MAX_STATE_LENGTH, Received,
+    ResponseError, ResponseHead, STATE_TOO_LONG,
 };
 pub use negotiate::{
     ClassicTransport, HubSubscription, NegotiateResponse, ProtocolVersion, parse_connection_data,

@@ -74,7 +74,10 @@ pub(crate) fn string<'a>(
 
 /// A string or a number (kept as written), or `None` for `null`: how the classic clients
 /// send invocation ids.
-pub(crate) fn id<'a>(raw: &'a [u8], name: &'static str) -> Result<Option<Cow<'a, str>>, ProtocolError> {
+pub(crate) fn id<'a>(
+    raw: &'a [u8],
+    name: &'static str,
+) -> Result<Option<Cow<'a, str>>, ProtocolError> {
     match raw.first() {
         Some(b'-' | b'0'..=b'9') => std::str::from_utf8(raw)
             .map(|s| Some(Cow::Borrowed(s)))

@@ -28,8 +28,7 @@ pub struct ProxyMethod {
 }
 
 /// The error the script throws when the jQuery client is not loaded before it.
-const NOT_LOADED: &str =
-    "SignalR: SignalR is not loaded. Please ensure jquery.signalR-x.js is referenced before ~/signalr/js.";
+const NOT_LOADED: &str = "SignalR: SignalR is not loaded. Please ensure jquery.signalR-x.js is referenced before ~/signalr/js.";
 
 /// The script that replaces the proxies when an endpoint serves none.
 pub const DISABLED: &str =
@@ -51,12 +50,55 @@ pub fn camel_case(name: &str) -> String {
 
 /// Words that cannot name a JavaScript parameter.
 const RESERVED: &[&str] = &[
-    "arguments", "await", "break", "case", "catch", "class", "const", "continue", "debugger",
-    "default", "delete", "do", "else", "enum", "eval", "export", "extends", "false", "finally",
-    "for", "function", "if", "implements", "import", "in", "instanceof", "interface", "let",
-    "new", "null", "package", "private", "protected", "public", "return", "static", "super",
-    "switch", "this", "throw", "true", "try", "typeof", "undefined", "var", "void", "while",
-    "with", "yield",
+    "arguments",
+    "await",
+    "break",
+    "case",
+    "catch",
+    "class",
+    "const",
+    "continue",
+    "debugger",
+    "default",
+    "delete",
+    "do",
+    "else",
+    "enum",
+    "eval",
+    "export",
+    "extends",
+    "false",
+    "finally",
+    "for",
+    "function",
+    "if",
+    "implements",
+    "import",
+    "in",
+    "instanceof",
+    "interface",
+    "let",
+    "new",
+    "null",
+    "package",
+    "private",
+    "protected",
+    "public",
+    "return",
+    "static",
+    "super",
+    "switch",
+    "this",
+    "throw",
+    "true",
+    "try",
+    "typeof",
+    "undefined",
+    "var",
+    "void",
+    "while",
+    "with",
+    "yield",
 ];
 
 /// A parameter name JavaScript accepts: the name itself when it is a plain identifier,
@@ -212,9 +254,15 @@ mod tests {
         }];
         let js = javascript(&hubs, "/signal\"r</script>");
         assert!(js.contains(r#"proxies["conformance"] = this.createHubProxy("conformance");"#));
-        assert!(js.contains(r#""add": function (a, b, _class2, _xy3) {"#), "{js}");
+        assert!(
+            js.contains(r#""add": function (a, b, _class2, _xy3) {"#),
+            "{js}"
+        );
         assert!(js.contains(r#"$.merge(["EchoPerson"], $.makeArray(arguments))"#));
         assert!(js.find("\"add\"") < js.find("\"echoPerson\""));
-        assert!(js.contains(r#"$.hubConnection("/signal\"r\u003c/script\u003e""#), "{js}");
+        assert!(
+            js.contains(r#"$.hubConnection("/signal\"r\u003c/script\u003e""#),
+            "{js}"
+        );
     }
 }

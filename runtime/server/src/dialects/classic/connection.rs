@@ -6,8 +6,8 @@
 
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Duration;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::StreamExt;
@@ -139,8 +139,7 @@ impl ClassicConnection {
                 abort: ended.child_token(),
             }));
             ctx.registry.add(conn.clone());
-            crate::scaleout::connection_opened(&ctx.registry, &conn.id, conn.user.as_deref())
-                .await;
+            crate::scaleout::connection_opened(&ctx.registry, &conn.id, conn.user.as_deref()).await;
             let caller = Caller {
                 connection_id: owner.id.clone(),
                 user: owner.user.clone(),
@@ -180,7 +179,10 @@ impl ClassicConnection {
             }
         }
         // What the client is in after rejoining is what its groups token already says.
-        *conn.groups_sent.lock().unwrap_or_else(PoisonError::into_inner) = conn.groups();
+        *conn
+            .groups_sent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = conn.groups();
         tokio::spawn(pump(conn.clone(), receivers));
         tokio::spawn(watch(endpoint.clone(), conn.clone()));
         conn
@@ -277,7 +279,10 @@ impl ClassicConnection {
     /// A new groups token when the groups changed since the last one the client was given.
     pub(super) fn groups_token(&self, protector: &Protector) -> Option<String> {
         let now = self.groups();
-        let mut sent = self.groups_sent.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut sent = self
+            .groups_sent
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         if *sent == now {
             return None;
         }

@@ -56,7 +56,11 @@ impl std::fmt::Debug for Endpoint {
         f.debug_struct("Endpoint")
             .field(
                 "hubs",
-                &self.hubs.iter().map(|h| h.name.as_str()).collect::<Vec<_>>(),
+                &self
+                    .hubs
+                    .iter()
+                    .map(|h| h.name.as_str())
+                    .collect::<Vec<_>>(),
             )
             .field("options", &self.options)
             .finish_non_exhaustive()

@@ -39,7 +39,11 @@ fn invocation_failed(hub: &str, method: &str) -> String {
 }
 
 /// Runs the hub call `data` of `conn`.
-pub(super) async fn invoke(endpoint: &Endpoint, conn: &Arc<ClassicConnection>, data: &[u8]) -> Outcome {
+pub(super) async fn invoke(
+    endpoint: &Endpoint,
+    conn: &Arc<ClassicConnection>,
+    data: &[u8],
+) -> Outcome {
     let request = match HubRequest::parse(data) {
         Ok(r) => r,
         Err(e) => {
@@ -122,7 +126,11 @@ pub(super) async fn invoke(endpoint: &Endpoint, conn: &Arc<ClassicConnection>, d
     let method_allowed = hub_allowed
         && ctx
             .auth
-            .authorize(ctx.hub.method_requirements(&method.name), identity, Some(&method.name))
+            .authorize(
+                ctx.hub.method_requirements(&method.name),
+                identity,
+                Some(&method.name),
+            )
             .await
             .is_ok();
     if !method_allowed {

@@ -21,8 +21,7 @@ use crate::identity::Identity;
 pub(super) const UNKNOWN_TRANSPORT: &str = "Protocol error: Unknown transport.";
 pub(super) const MISSING_TOKEN: &str = "Protocol error: Missing connection token.";
 pub(super) const BAD_TOKEN: &str = "The ConnectionId is in the incorrect format.";
-pub(super) const OTHER_USER: &str =
-    "Unrecognized user identity.  The user identity cannot change during an active SignalR connection.";
+pub(super) const OTHER_USER: &str = "Unrecognized user identity.  The user identity cannot change during an active SignalR connection.";
 pub(super) const JSONP_DISABLED: &str = "Forbidden: JSONP is disabled.";
 pub(super) const DUPLICATE_HUBS: &str = "Duplicate Hub names found.";
 
@@ -77,6 +76,9 @@ impl Kind {
     }
 }
 
+/// Why a request is refused: the status and text of its answer ([`fail`]).
+pub(super) type Refused = (StatusCode, &'static str);
+
 /// A failed request's response: its status and text (`text/plain`), as the classic server
 /// fails a request.
 pub(super) fn fail(status: StatusCode, text: impl Into<String>) -> Response {
@@ -102,7 +104,9 @@ pub(super) fn jsonp_refused() -> Response {
     let mut response = StatusCode::FORBIDDEN.into_response();
     response
         .extensions_mut()
-        .insert(hyper::ext::ReasonPhrase::from_static(JSONP_DISABLED.as_bytes()));
+        .insert(hyper::ext::ReasonPhrase::from_static(
+            JSONP_DISABLED.as_bytes(),
+        ));
     response
 }
 
@@ -119,13 +123,14 @@ impl Incoming {
             .uri
             .query()
             .map(|q| {
-                form_urlencoded_pairs(q.as_bytes())
-                    .into_iter()
-                    .fold(HashMap::new(), |mut m, (k, v)| {
+                form_urlencoded_pairs(q.as_bytes()).into_iter().fold(
+                    HashMap::new(),
+                    |mut m, (k, v)| {
                         // The first value of a repeated parameter wins.
                         m.entry(k).or_insert(v);
                         m
-                    })
+                    },
+                )
             })
             .unwrap_or_default();
         let remote = parts
@@ -169,15 +174,13 @@ fn decode_component(raw: &[u8]) -> String {
     while i < raw.len() {
         match raw[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < raw.len() => {
-                match (hex(raw[i + 1]), hex(raw[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push(h * 16 + l);
-                        i += 2;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < raw.len() => match (hex(raw[i + 1]), hex(raw[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 2;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b => out.push(b),
         }
         i += 1;
@@ -280,28 +283,29 @@ impl Endpoint {
         Ok((user, hubs))
     }
 
-    /// The transport a request names, if the endpoint serves it.
-    pub(super) fn transport(&self, req: &Incoming) -> Result<ClassicTransport, Response> {
+    /// The transport a request names, if the endpoint serves it; else the status and text
+    /// that refuse it.
+    pub(super) fn transport(&self, req: &Incoming) -> Result<ClassicTransport, Refused> {
         req.param("transport")
             .and_then(ClassicTransport::from_name)
             .filter(|t| *t != ClassicTransport::ForeverFrame && self.options.transports.contains(t))
-            .ok_or_else(|| fail(StatusCode::BAD_REQUEST, UNKNOWN_TRANSPORT))
+            .ok_or((StatusCode::BAD_REQUEST, UNKNOWN_TRANSPORT))
     }
 
     /// The connection id of the request's connection token, checked against the user.
-    pub(super) fn connection_id(&self, req: &Incoming, user: &User) -> Result<String, Response> {
+    pub(super) fn connection_id(&self, req: &Incoming, user: &User) -> Result<String, Refused> {
         let token = req
             .param("connectionToken")
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| fail(StatusCode::BAD_REQUEST, MISSING_TOKEN))?;
+            .ok_or((StatusCode::BAD_REQUEST, MISSING_TOKEN))?;
         let text = self
             .protector
             .unprotect(protect::CONNECTION_TOKEN, token)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| fail(StatusCode::BAD_REQUEST, BAD_TOKEN))?;
+            .ok_or((StatusCode::BAD_REQUEST, BAD_TOKEN))?;
         let (id, name) = text.split_once(':').unwrap_or((text.as_str(), ""));
         if !name.eq_ignore_ascii_case(&user.name) {
-            return Err(fail(StatusCode::FORBIDDEN, OTHER_USER));
+            return Err((StatusCode::FORBIDDEN, OTHER_USER));
         }
         Ok(id.to_owned())
     }
@@ -368,7 +372,8 @@ mod tests {
 
     #[test]
     fn form_fields_are_decoded() {
-        let pairs = form_urlencoded_pairs(b"data=%7B%22H%22%3A1%7D+x&messageId=d-1-A%2C0&bad=%zz%4");
+        let pairs =
+            form_urlencoded_pairs(b"data=%7B%22H%22%3A1%7D+x&messageId=d-1-A%2C0&bad=%zz%4");
         assert_eq!(pairs[0], ("data".into(), "{\"H\":1} x".into()));
         assert_eq!(pairs[1], ("messageId".into(), "d-1-A,0".into()));
         assert_eq!(pairs[2], ("bad".into(), "%zz%4".into()));

@@ -37,7 +37,9 @@ pub(super) async fn handle(State(endpoint): State<Arc<Endpoint>>, request: Reque
 
 async fn dispatch(endpoint: Arc<Endpoint>, request: Request) -> Response {
     let (mut parts, body) = request.into_parts();
-    let upgrade = WebSocketUpgrade::from_request_parts(&mut parts, &()).await.ok();
+    let upgrade = WebSocketUpgrade::from_request_parts(&mut parts, &())
+        .await
+        .ok();
     let req = Incoming::new(parts);
     if req.param("callback").is_some_and(|c| !c.is_empty()) {
         return jsonp_refused();
@@ -55,11 +57,11 @@ async fn dispatch(endpoint: Arc<Endpoint>, request: Request) -> Response {
     }
     let transport = match endpoint.transport(&req) {
         Ok(t) => t,
-        Err(refused) => return refused,
+        Err((status, text)) => return fail(status, text),
     };
     let id = match endpoint.connection_id(&req, &user) {
         Ok(id) => id,
-        Err(refused) => return refused,
+        Err((status, text)) => return fail(status, text),
     };
     let owner = Owner {
         id: id.as_str().into(),
@@ -86,7 +88,10 @@ async fn dispatch(endpoint: Arc<Endpoint>, request: Request) -> Response {
         }
         Kind::Send => send(&endpoint, owner, &hubs, body).await,
         Kind::Connect | Kind::Reconnect | Kind::Poll | Kind::Other => {
-            receive(&endpoint, &req, kind, transport, owner, &hubs, upgrade, body).await
+            receive(
+                &endpoint, &req, kind, transport, owner, &hubs, upgrade, body,
+            )
+            .await
         }
         Kind::Proxies | Kind::Negotiate | Kind::Ping => StatusCode::NOT_FOUND.into_response(),
     }
@@ -107,7 +112,10 @@ fn proxies(endpoint: &Endpoint, req: &Incoming) -> Response {
         proxy::DISABLED.to_owned()
     };
     (
-        [(header::CONTENT_TYPE, "application/javascript; charset=UTF-8")],
+        [(
+            header::CONTENT_TYPE,
+            "application/javascript; charset=UTF-8",
+        )],
         script,
     )
         .into_response()
@@ -190,12 +198,16 @@ async fn send(endpoint: &Arc<Endpoint>, owner: Owner, hubs: &Hubs, body: Body) -
     }
     let (conn, _) = endpoint.get_or_open(owner, &hubs.subscribed, &[]).await;
     let Ok(_permit) = conn.invocations.clone().acquire_owned().await else {
-        return fail(StatusCode::INTERNAL_SERVER_ERROR, "The connection has ended.");
+        return fail(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "The connection has ended.",
+        );
     };
     match invoke(endpoint, &conn, data.as_bytes()).await {
         Outcome::Response { json: body, after } => {
             if let Some(position) = after {
-                conn.wait_delivered(position, PROGRESS_DELIVERY_TIMEOUT).await;
+                conn.wait_delivered(position, PROGRESS_DELIVERY_TIMEOUT)
+                    .await;
             }
             json(body)
         }
@@ -206,9 +218,12 @@ async fn send(endpoint: &Arc<Endpoint>, owner: Owner, hubs: &Hubs, body: Body) -
 /// The value of a receive request's parameter: the query's, else the form's (long polling
 /// posts `messageId` and `groupsToken`).
 fn param(req: &Incoming, fields: &[(String, String)], name: &str) -> Option<String> {
-    req.param(name)
-        .map(str::to_owned)
-        .or_else(|| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    req.param(name).map(str::to_owned).or_else(|| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -240,9 +255,7 @@ async fn receive(
         .filter(|m| !m.is_empty());
     let groups_token = param(req, &fields, "groupsToken");
     let groups = endpoint.rejoined_groups(groups_token.as_deref(), &owner.id, hubs);
-    let (conn, created) = endpoint
-        .get_or_open(owner, &hubs.subscribed, &groups)
-        .await;
+    let (conn, created) = endpoint.get_or_open(owner, &hubs.subscribed, &groups).await;
     let from = match &message_id {
         Some(text) => match conn.buffer.parse_cursor(text) {
             Ok(cursor) => conn.buffer.resolve(cursor),

@@ -116,7 +116,10 @@ mod tests {
             assert!(CallerState::set("c", &[1, 2]));
         })
         .await;
-        assert_eq!(tracker.lock().unwrap().changes().unwrap(), br#"{"c":[1,2]}"#);
+        assert_eq!(
+            tracker.lock().unwrap().changes().unwrap(),
+            br#"{"c":[1,2]}"#
+        );
         assert!(!CallerState::set("a", &2));
         assert_eq!(CallerState::get::<u32>("a"), None);
         assert!(Tracker::new(Some(b"[1]")).changes().is_none());

@@ -36,7 +36,11 @@ pub(in crate::dialects::classic) fn respond(
     let (tx, rx) = mpsc::channel::<Bytes>(8);
     tokio::spawn(async move {
         let _receiving = &receiving;
-        if tx.send(Bytes::from_static(b"data: initialized\n\n")).await.is_err() {
+        if tx
+            .send(Bytes::from_static(b"data: initialized\n\n"))
+            .await
+            .is_err()
+        {
             return;
         }
         let mut position = from;

@@ -34,7 +34,9 @@ pub(in crate::dialects::classic) fn respond(
 }
 
 fn text(bytes: Vec<u8>) -> Option<Message> {
-    String::from_utf8(bytes).ok().map(|s| Message::Text(s.into()))
+    String::from_utf8(bytes)
+        .ok()
+        .map(|s| Message::Text(s.into()))
 }
 
 async fn run(
