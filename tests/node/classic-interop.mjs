@@ -8,7 +8,7 @@
 // The page is served at URL/__classic-interop/ by the browser itself (a route), so it has
 // the server's origin: jQuery, jquery.signalR, then the server's generated /signalr/hubs
 // proxy, then the rows. Prints `ok [transport] row` or `FAIL [transport] row: reason` per
-// row, then `[classic] N passed, M failed`; exits non-zero if anything failed.
+// row, then `jquery.signalR: N passed, M failed`; exits non-zero if anything failed.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -85,7 +85,7 @@ async function closeBrowser() {
 }
 
 function finish() {
-  console.log(`[classic] ${passed} passed, ${failed} failed`);
+  console.log(`jquery.signalR: ${passed} passed, ${failed} failed`);
   process.exit(failed === 0 ? 0 : 1);
 }
 
