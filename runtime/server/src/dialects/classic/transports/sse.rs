@@ -33,11 +33,16 @@ pub(in crate::dialects::classic) fn respond(
     from: u64,
     init: bool,
 ) -> Response {
-    let (tx, rx) = mpsc::channel::<Bytes>(8);
+    // Each chunk with the position after it, if it carries messages: the position counts as
+    // delivered once the body has handed the chunk to the connection (when the next one is
+    // asked for), so a `/send` answer waiting for a call's progress is not written before
+    // the progress itself.
+    let (tx, rx) = mpsc::channel::<(Bytes, Option<u64>)>(8);
+    let delivering = conn.clone();
     tokio::spawn(async move {
         let _receiving = &receiving;
         if tx
-            .send(Bytes::from_static(b"data: initialized\n\n"))
+            .send((Bytes::from_static(b"data: initialized\n\n"), None))
             .await
             .is_err()
         {
@@ -54,11 +59,10 @@ pub(in crate::dialects::classic) fn respond(
                 next_response(&endpoint, &conn, position, STREAMING_BATCH, init, false)
             {
                 init = false;
-                if tx.send(event(&json)).await.is_err() {
+                if tx.send((event(&json), Some(next))).await.is_err() {
                     return;
                 }
                 position = next;
-                conn.mark_delivered(position);
             }
             let tick = async {
                 match keep_alive {
@@ -69,7 +73,7 @@ pub(in crate::dialects::classic) fn respond(
             tokio::select! {
                 () = &mut changed => {}
                 () = tick => {
-                    if tx.send(event(KEEP_ALIVE)).await.is_err() {
+                    if tx.send((event(KEEP_ALIVE), None)).await.is_err() {
                         return;
                     }
                 }
@@ -78,9 +82,15 @@ pub(in crate::dialects::classic) fn respond(
             }
         }
     });
-    let body = stream::unfold(rx, |mut rx| async move {
-        let chunk = rx.recv().await?;
-        Some((Ok::<_, Infallible>(chunk), rx))
+    let body = stream::unfold((rx, None), move |(mut rx, handed)| {
+        let conn = delivering.clone();
+        async move {
+            if let Some(position) = handed {
+                conn.mark_delivered(position);
+            }
+            let (chunk, position) = rx.recv().await?;
+            Some((Ok::<_, Infallible>(chunk), (rx, position)))
+        }
     });
     (
         [
