@@ -1,29 +1,35 @@
-// The official jQuery client of ASP.NET SignalR 2.x (npm `signalr` 2.4.3 with `jquery`) in a
-// real headless Chromium, driven with playwright-core, against a classic endpoint (the
-// conformance server's /signalr, hub `conformance`): the conformance rows 2.x can express
-// (classic/rows.js) over WebSockets, Server-Sent Events and long polling.
+// A classic ASP.NET SignalR 2.x client in a real headless Chromium, driven with
+// playwright-core, against a classic endpoint (the conformance server's /signalr, hub
+// `conformance`): the conformance rows 2.x can express (classic/rows.js) over WebSockets,
+// Server-Sent Events and long polling. The client is the official jQuery client (npm
+// `signalr` 2.4.3 with `jquery`; the default) or `--client signalr-no-jquery` (npm
+// `signalr-no-jquery`, the same client's code on a jQuery shim of its own, bundled here with
+// esbuild).
 //
-//   node tests/node/classic-interop.mjs --url http://127.0.0.1:PORT [--chromium PATH] [--timeout SECONDS]
+//   node tests/node/classic-interop.mjs --url http://127.0.0.1:PORT [--client NAME] [--chromium PATH] [--timeout SECONDS]
 //
 // The page is served at URL/__classic-interop/ by the browser itself (a route), so it has
-// the server's origin: jQuery, jquery.signalR, then the server's generated /signalr/hubs
-// proxy, then the rows. Prints `ok [transport] row` or `FAIL [transport] row: reason` per
-// row, then `jquery.signalR: N passed, M failed`; exits non-zero if anything failed.
+// the server's origin: the client (for jQuery: jQuery, jquery.signalR and the server's
+// generated /signalr/hubs proxy), then the rows. Prints `ok [transport] row` or
+// `FAIL [transport] row: reason` per row, then `CLIENT: N passed, M failed`; exits non-zero
+// if anything failed.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
 import { chromium } from "playwright-core";
 
 const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));
 
 function usage() {
-  console.error("usage: classic-interop.mjs --url URL [--chromium PATH] [--timeout SECONDS]");
+  console.error("usage: classic-interop.mjs --url URL [--client jquery.signalR|signalr-no-jquery] [--chromium PATH] [--timeout SECONDS]");
   process.exit(2);
 }
 
 let url;
+let client = "jquery.signalR";
 let executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 let timeoutSeconds = 240;
 const args = process.argv.slice(2);
@@ -31,6 +37,8 @@ while (args.length > 0) {
   const [flag, value] = args.splice(0, 2);
   if (flag === "--url" && value) {
     url = value.replace(/\/+$/, "");
+  } else if (flag === "--client" && ["jquery.signalR", "signalr-no-jquery"].includes(value)) {
+    client = value;
   } else if (flag === "--chromium" && value) {
     executablePath = value;
   } else if (flag === "--timeout" && Number(value) > 0) {
@@ -44,17 +52,36 @@ if (!url) {
 }
 
 const TRANSPORTS = (process.env.CLASSIC_TRANSPORTS || "webSockets,serverSentEvents,longPolling").split(",");
-const assets = {
-  "jquery.js": readFileSync(require.resolve("jquery/dist/jquery.js"), "utf8"),
-  "jquery.signalR.js": readFileSync(require.resolve("signalr/jquery.signalR.js"), "utf8"),
-  "rows.js": readFileSync(join(here, "classic", "rows.js"), "utf8"),
-};
+/** signalr-no-jquery as one script setting `window.classicClient`. */
+async function bundleNoJquery() {
+  const out = await build({
+    stdin: {
+      contents: 'import { hubConnection, signalR } from "signalr-no-jquery";\n' +
+        "window.classicClient = { hubConnection, signalR };\n",
+      resolveDir: here,
+    },
+    bundle: true,
+    format: "iife",
+    write: false,
+    logLevel: "silent",
+  });
+  return out.outputFiles[0].text;
+}
+
+const assets = { "rows.js": readFileSync(join(here, "classic", "rows.js"), "utf8") };
+let scripts;
+if (client === "jquery.signalR") {
+  assets["jquery.js"] = readFileSync(require.resolve("jquery/dist/jquery.js"), "utf8");
+  assets["jquery.signalR.js"] = readFileSync(require.resolve("signalr/jquery.signalR.js"), "utf8");
+  scripts = ["/__classic-interop/jquery.js", "/__classic-interop/jquery.signalR.js", "/signalr/hubs"];
+} else {
+  assets["client.js"] = await bundleNoJquery();
+  scripts = ["/__classic-interop/client.js"];
+}
+scripts.push("/__classic-interop/rows.js");
 const page_html = `<!doctype html>
 <html><head><meta charset="utf-8"><title>classic interop</title>
-<script src="/__classic-interop/jquery.js"></script>
-<script src="/__classic-interop/jquery.signalR.js"></script>
-<script src="/signalr/hubs"></script>
-<script src="/__classic-interop/rows.js"></script>
+${scripts.map((src) => `<script src="${src}"></script>`).join("\n")}
 </head><body></body></html>`;
 
 let passed = 0;
@@ -85,7 +112,7 @@ async function closeBrowser() {
 }
 
 function finish() {
-  console.log(`jquery.signalR: ${passed} passed, ${failed} failed`);
+  console.log(`${client}: ${passed} passed, ${failed} failed`);
   process.exit(failed === 0 ? 0 : 1);
 }
 

@@ -1,8 +1,10 @@
-// The conformance-contract rows that ASP.NET SignalR 2.x can express, run in a page by the
-// official jQuery client (`jquery.signalR` 2.4.3) against the hub `conformance` of a classic
-// endpoint. Loaded by classic-interop.mjs after jQuery, jquery.signalR and the server's own
-// generated `/signalr/hubs` proxy; `window.runRows(transport)` resolves to
-// `[{ name, ok, reason }]`.
+// The conformance-contract rows that ASP.NET SignalR 2.x can express, run in a page by a
+// classic client against the hub `conformance` of a classic endpoint. Loaded by
+// classic-interop.mjs after the client: the official jQuery client (`jquery.signalR` 2.4.3,
+// after jQuery, followed by the server's own generated `/signalr/hubs` proxy), or
+// `window.classicClient` = `{ hubConnection, signalR }` of another client with its API
+// (`signalr-no-jquery`; the rows of the generated proxy need jQuery and are skipped).
+// `window.runRows(transport)` resolves to `[{ name, ok, reason }]`.
 //
 // Rows 2.x cannot express (not run here): `Sum` (no upload streams), `AskClient`/`Answer`
 // (no client results), `Counter` cancellation and `CounterCancelled` (no cancellation of
@@ -13,6 +15,14 @@
   "use strict";
 
   const STEP_MS = 10000;
+
+  /** The client under test. */
+  const lib = window.classicClient || {
+    hubConnection: (url, options) => $.hubConnection(url, options),
+    signalR: $.signalR,
+    proxies: true,
+  };
+  const connectionState = lib.signalR.connectionState;
 
   /** A jQuery deferred as a promise that fails after `ms`. */
   function within(deferred, what, ms = STEP_MS) {
@@ -63,7 +73,7 @@
 
   /** A connection of its own (`$.hubConnection`) with the client methods recorded. */
   async function open(transport) {
-    const conn = $.hubConnection("/signalr", { useDefaultPath: false });
+    const conn = lib.hubConnection("/signalr", { useDefaultPath: false });
     conn.logging = true;
     const hub = conn.createHubProxy("conformance");
     const got = { notified: [], groupMessage: [], broadcasted: [] };
@@ -80,8 +90,10 @@
 
   const rows = [];
   function row(name, body) { rows.push({ name, body }); }
+  /** A row of the generated `/signalr/hubs` proxy (jQuery's `$.connection`). */
+  function proxyRow(name, body) { if (lib.proxies) { rows.push({ name, body }); } }
 
-  row("the generated /signalr/hubs proxy names the hub and its methods", async () => {
+  proxyRow("the generated /signalr/hubs proxy names the hub and its methods", async () => {
     const proxy = $.connection.conformance;
     assert(proxy, "$.connection.conformance is missing");
     for (const m of ["echo", "add", "echoPerson", "fail", "notify", "counter", "joinGroup",
@@ -90,7 +102,7 @@
     }
   });
 
-  row("the generated proxy connects and calls (Echo via $.connection.hub)", async (t) => {
+  proxyRow("the generated proxy connects and calls (Echo via $.connection.hub)", async (t) => {
     $.connection.conformance.client.notified = function () {};
     await within($.connection.hub.start({ transport: t }), "start");
     try {
@@ -103,7 +115,7 @@
 
   row("start negotiates the transport asked for", async (t, c) => {
     same(c.conn.transport.name, t, "transport");
-    same(c.conn.state, $.signalR.connectionState.connected, "state");
+    same(c.conn.state, connectionState.connected, "state");
   });
 
   row("Echo returns any Unicode text unchanged", async (t, c) => {
@@ -195,7 +207,7 @@
     await failure(c.hub.invoke("Add", "one", "two"), "Add with strings");
     await failure(c.hub.invoke("EchoPerson", 5), "EchoPerson with a number");
     same(await within(c.hub.invoke("Echo", "alive"), "Echo"), "alive", "after the errors");
-    same(c.conn.state, $.signalR.connectionState.connected, "state");
+    same(c.conn.state, connectionState.connected, "state");
   });
 
   row("calls carrying caller state succeed; the proxy keeps its state", async (t, c) => {
@@ -233,12 +245,12 @@
     const disorder = mine.findIndex((n, i) => n !== i);
     assert(disorder === -1, `out of order at ${disorder}: ${JSON.stringify(mine.slice(Math.max(0, disorder - 2), disorder + 3))}`);
     assert(c.events.reconnecting >= 1, "never went through reconnecting");
-    same(c.conn.state, $.signalR.connectionState.connected, "state after the reconnect");
+    same(c.conn.state, connectionState.connected, "state after the reconnect");
   });
 
   row("stop ends the connection; the other stays", async (t, c, other) => {
     c.conn.stop();
-    same(c.conn.state, $.signalR.connectionState.disconnected, "state");
+    same(c.conn.state, connectionState.disconnected, "state");
     same(await within(other.hub.invoke("Echo", "still"), "Echo"), "still", "the other connection");
   });
 
