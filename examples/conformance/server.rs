@@ -5,7 +5,9 @@
 //! ```
 //!
 //! Prints `listening on http://127.0.0.1:PORT` once it accepts connections and serves the
-//! hub at `/hubs/conformance`; stops cleanly on SIGINT or SIGTERM.
+//! hub at `/hubs/conformance` to ASP.NET Core clients and at `/signalr` (hub `conformance`)
+//! to classic ASP.NET SignalR 2.x clients, both the same hub; stops cleanly on SIGINT or
+//! SIGTERM.
 //!
 //! With `--redis redis://HOST:PORT` it joins a farm: every conformance server given the same
 //! Redis shares its clients' broadcasts, groups, users and client results (the
@@ -20,7 +22,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use signalr_redis::RedisBackplane;
-use signalr_server::{AuthRequest, HubOptions, HubServer, Identity, Refusal, RouterExt};
+use signalr_server::{
+    AuthRequest, ClassicEndpoint, HubOptions, HubServer, Identity, Refusal, RouterExt,
+};
 
 /// jemalloc, with the default `jemalloc` feature: its background threads return the memory of
 /// closed connections to the system, where glibc's malloc and mimalloc keep it (BENCHMARKS.md
@@ -122,7 +126,9 @@ async fn main() -> ExitCode {
             server
         }
     };
-    let app = axum::Router::new().hub("/hubs/conformance", &server);
+    let app = axum::Router::new()
+        .hub("/hubs/conformance", &server)
+        .merge(ClassicEndpoint::new(&server).router(signalr_server::CLASSIC_PATH));
     match listener.local_addr() {
         Ok(addr) => println!("listening on http://{addr}"),
         Err(e) => {

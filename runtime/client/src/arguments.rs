@@ -8,8 +8,9 @@ use futures_util::stream::{BoxStream, Stream, StreamExt};
 use serde::Serialize;
 use signalr_protocol::{Arguments, ArgumentsWriter, Payload, Protocol, SerializeError};
 
-/// The items of an upload stream, encoded for one protocol.
-pub(crate) type EncodedItems = BoxStream<'static, Result<Payload<'static>, String>>;
+/// The items of an upload stream, encoded for one protocol (an `Err` carries the text an
+/// error Completion ends the upload with).
+pub type EncodedItems = BoxStream<'static, Result<Payload<'static>, String>>;
 
 type MakeItems = Box<dyn FnOnce(Protocol) -> EncodedItems + Send>;
 
@@ -77,8 +78,9 @@ impl ClientStream {
         }
     }
 
-    /// The items, encoded for `protocol`.
-    pub(crate) fn encode(self, protocol: Protocol) -> EncodedItems {
+    /// The items, encoded for `protocol` (for [`HubClient`](crate::HubClient)
+    /// implementations that upload them their own way).
+    pub fn encode(self, protocol: Protocol) -> EncodedItems {
         (self.make)(protocol)
     }
 }
@@ -138,6 +140,13 @@ pub trait CallArguments {
 pub struct Call {
     pub(crate) arguments: Arguments<'static>,
     pub(crate) streams: Vec<ClientStream>,
+}
+
+impl Call {
+    /// The encoded values and the upload streams, in the order they were given.
+    pub fn into_parts(self) -> (Arguments<'static>, Vec<ClientStream>) {
+        (self.arguments, self.streams)
+    }
 }
 
 /// Arguments encoded beforehand, with upload streams: for code that builds its calls at

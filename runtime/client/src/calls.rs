@@ -10,16 +10,16 @@ use std::sync::{Arc, Weak};
 use std::task::{Context, Poll};
 
 use futures_util::future::FutureExt;
-use futures_util::stream::Stream;
+use futures_util::stream::{BoxStream, Stream, StreamExt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use signalr_protocol::{Arguments, FromArguments, Payload, Protocol};
 use tokio::sync::{mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
-use crate::arguments::CallArguments;
+use crate::arguments::{CallArguments, RawCall};
 use crate::connection::HubConnection;
-use crate::engine::{HandlerResult, Handlers, InvokeResult, Session, StreamEvent};
+use crate::engine::{Handler, HandlerResult, Handlers, InvokeResult, Session, StreamEvent};
 use crate::error::ClientError;
 
 impl HubConnection {
@@ -57,26 +57,27 @@ impl HubConnection {
         args: impl CallArguments,
         cancellation: CancellationToken,
     ) -> impl Future<Output = Result<T, ClientError>> + Send + 'static {
+        let protocol = self.protocol();
+        let call = args.into_call(protocol).map(|call| {
+            let (arguments, streams) = call.into_parts();
+            RawCall::new(Ok(arguments)).with_streams(streams)
+        });
+        let raw =
+            call.map(|call| crate::HubClient::invoke_raw(self, method, call, Some(cancellation)));
+        async move { bind_result(protocol, raw?.await?) }
+    }
+
+    /// Sends an Invocation with an id: the receiver yields its Completion, the session and
+    /// id cancel it.
+    pub(crate) fn start_invoke(
+        &self,
+        method: &str,
+        args: impl CallArguments,
+    ) -> Result<(oneshot::Receiver<InvokeResult>, Arc<Session>, String), ClientError> {
         let engine = &self.shared().engine;
-        let protocol = engine.protocol();
-        let started = args
-            .into_call(protocol)
+        args.into_call(engine.protocol())
             .map_err(ClientError::from)
-            .and_then(|call| engine.invoke(method, call));
-        async move {
-            let (rx, session, id) = started?;
-            tokio::select! {
-                r = rx => match r {
-                    Ok(Ok(value)) => bind_result(protocol, value),
-                    Ok(Err(e)) => Err(e),
-                    Err(_) => Err(ClientError::ConnectionClosed),
-                },
-                () = cancellation.cancelled() => {
-                    session.cancel_stream(&id);
-                    Err(ClientError::Canceled)
-                }
-            }
-        }
+            .and_then(|call| engine.invoke(method, call))
     }
 
     /// Sends a hub method invocation without an id: the server sends no result. The future
@@ -106,18 +107,11 @@ impl HubConnection {
             .map_err(ClientError::from)
             .and_then(|call| engine.stream(method, call));
         match started {
-            Ok(call) => HubStream {
-                events: Some(call.events),
-                error: None,
+            Ok(call) => HubStream::with_source(Source::Engine(EngineStream {
+                events: call.events,
                 cancel: Some((call.session, call.id)),
-                _item: PhantomData,
-            },
-            Err(e) => HubStream {
-                events: None,
-                error: Some(e),
-                cancel: None,
-                _item: PhantomData,
-            },
+            })),
+            Err(e) => HubStream::failed(e),
         }
     }
 
@@ -130,13 +124,11 @@ impl HubConnection {
         F: Fn(Arguments<'static>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = HandlerResult> + Send + 'static,
     {
-        let handlers = self.shared().engine.handlers();
-        let id = handlers.add(method, Arc::new(move |args| handler(args).boxed()));
-        Subscription {
-            handlers: Arc::downgrade(handlers),
-            method: method.to_owned(),
-            id,
-        }
+        subscribe(
+            self.shared().engine.handlers(),
+            method,
+            Arc::new(move |args| handler(args).boxed()),
+        )
     }
 
     /// Registers a handler for the client method `method` with typed arguments (a tuple,
@@ -258,59 +250,67 @@ impl Future for SendFuture {
     }
 }
 
+/// A stream of raw results (stream items as [`Payload`]s): what a [`HubClient`](crate::HubClient)
+/// returns for a streaming call. An error item is the stream's last; dropping the stream
+/// before it ends cancels the call, as far as the connection's protocol can.
+pub type PayloadStream = BoxStream<'static, Result<Payload<'static>, ClientError>>;
+
 /// The items of a streaming invocation; see [`HubConnection::stream`].
+///
+/// Built by a connection, or by any [`HubClient`](crate::HubClient) from its raw items with
+/// [`from_payloads`](Self::from_payloads).
 pub struct HubStream<T> {
-    events: Option<mpsc::UnboundedReceiver<StreamEvent>>,
+    source: Option<Source>,
     error: Option<ClientError>,
-    cancel: Option<(Weak<Session>, String)>,
     _item: PhantomData<fn() -> T>,
 }
 
-impl<T> fmt::Debug for HubStream<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HubStream")
-            .field("invocation_id", &self.cancel.as_ref().map(|(_, id)| id))
-            .field("ended", &self.events.is_none())
-            .finish()
-    }
+/// Where a stream's raw items come from.
+enum Source {
+    Engine(EngineStream),
+    Payloads(PayloadStream),
 }
 
-impl<T> HubStream<T> {
-    fn end(&mut self) {
-        self.events = None;
-        self.cancel = None;
-    }
+/// The items of a streaming invocation on this crate's engine; dropping it before the end
+/// sends CancelInvocation.
+struct EngineStream {
+    events: mpsc::UnboundedReceiver<StreamEvent>,
+    cancel: Option<(Weak<Session>, String)>,
 }
 
-impl<T: DeserializeOwned> Stream for HubStream<T> {
-    type Item = Result<T, ClientError>;
+impl EngineStream {
+    fn invocation_id(&self) -> Option<&str> {
+        self.cancel.as_ref().map(|(_, id)| id.as_str())
+    }
 
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        if let Some(e) = self.error.take() {
-            self.end();
-            return Poll::Ready(Some(Err(e)));
-        }
-        let Some(events) = self.events.as_mut() else {
-            return Poll::Ready(None);
-        };
-        match events.poll_recv(cx) {
+    fn poll_payload(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Payload<'static>, ClientError>>> {
+        match self.events.poll_recv(cx) {
             Poll::Pending => Poll::Pending,
-            Poll::Ready(Some(StreamEvent::Item(item))) => {
-                Poll::Ready(Some(item.bind::<T>().map_err(ClientError::from)))
-            }
+            Poll::Ready(Some(StreamEvent::Item(item))) => Poll::Ready(Some(Ok(item))),
             Poll::Ready(Some(StreamEvent::End(Ok(())))) | Poll::Ready(None) => {
-                self.end();
+                self.cancel = None;
                 Poll::Ready(None)
             }
             Poll::Ready(Some(StreamEvent::End(Err(e)))) => {
-                self.end();
+                self.cancel = None;
                 Poll::Ready(Some(Err(e)))
             }
         }
     }
 }
 
-impl<T> Drop for HubStream<T> {
+impl Stream for EngineStream {
+    type Item = Result<Payload<'static>, ClientError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.get_mut().poll_payload(cx)
+    }
+}
+
+impl Drop for EngineStream {
     fn drop(&mut self) {
         if let Some((session, id)) = self.cancel.take()
             && let Some(session) = session.upgrade()
@@ -320,24 +320,124 @@ impl<T> Drop for HubStream<T> {
     }
 }
 
+impl<T> fmt::Debug for HubStream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let id = match &self.source {
+            Some(Source::Engine(e)) => e.invocation_id(),
+            _ => None,
+        };
+        f.debug_struct("HubStream")
+            .field("invocation_id", &id)
+            .field("ended", &(self.source.is_none() && self.error.is_none()))
+            .finish()
+    }
+}
+
+impl<T> HubStream<T> {
+    fn with_source(source: Source) -> Self {
+        HubStream {
+            source: Some(source),
+            error: None,
+            _item: PhantomData,
+        }
+    }
+
+    /// A stream over raw items (each bound to `T` as it is read). An error item ends the
+    /// stream; dropping the stream drops `items`, which should cancel the call.
+    pub fn from_payloads(
+        items: impl Stream<Item = Result<Payload<'static>, ClientError>> + Send + 'static,
+    ) -> Self {
+        Self::with_source(Source::Payloads(items.boxed()))
+    }
+
+    /// A stream whose only item is `error`.
+    pub fn failed(error: ClientError) -> Self {
+        HubStream {
+            source: None,
+            error: Some(error),
+            _item: PhantomData,
+        }
+    }
+
+    /// The raw items, unbound (dropping them before the end cancels the call).
+    pub fn into_payloads(mut self) -> PayloadStream {
+        let error = self.error.take();
+        match (self.source.take(), error) {
+            (_, Some(e)) => futures_util::stream::once(async move { Err(e) }).boxed(),
+            (Some(Source::Engine(e)), None) => e.boxed(),
+            (Some(Source::Payloads(p)), None) => p,
+            (None, None) => futures_util::stream::empty().boxed(),
+        }
+    }
+}
+
+impl<T: DeserializeOwned> Stream for HubStream<T> {
+    type Item = Result<T, ClientError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Some(e) = self.error.take() {
+            self.source = None;
+            return Poll::Ready(Some(Err(e)));
+        }
+        let polled = match self.source.as_mut() {
+            None => return Poll::Ready(None),
+            Some(Source::Engine(e)) => e.poll_payload(cx),
+            Some(Source::Payloads(p)) => p.poll_next_unpin(cx),
+        };
+        match polled {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(Some(Ok(item))) => {
+                Poll::Ready(Some(item.bind::<T>().map_err(ClientError::from)))
+            }
+            Poll::Ready(None) => {
+                self.source = None;
+                Poll::Ready(None)
+            }
+            Poll::Ready(Some(Err(e))) => {
+                self.source = None;
+                Poll::Ready(Some(Err(e)))
+            }
+        }
+    }
+}
+
+/// Registers `handler` in `handlers`; the subscription removes it.
+pub(crate) fn subscribe(handlers: &Arc<Handlers>, method: &str, handler: Handler) -> Subscription {
+    let id = handlers.add(method, handler);
+    let weak = Arc::downgrade(handlers);
+    let name = method.to_owned();
+    Subscription::new(method, move || {
+        if let Some(h) = weak.upgrade() {
+            h.remove(&name, id);
+        }
+    })
+}
+
 /// A registered client method handler; [`off`](Subscription::off) removes it. Dropping the
 /// subscription keeps the handler registered.
 pub struct Subscription {
-    handlers: Weak<Handlers>,
     method: String,
-    id: u64,
+    off: Box<dyn FnOnce() + Send + Sync>,
 }
 
 impl fmt::Debug for Subscription {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Subscription")
             .field("method", &self.method)
-            .field("id", &self.id)
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
 impl Subscription {
+    /// A subscription to `method` that `off` ends (for [`HubClient`](crate::HubClient)
+    /// implementations).
+    pub fn new(method: &str, off: impl FnOnce() + Send + Sync + 'static) -> Self {
+        Subscription {
+            method: method.to_owned(),
+            off: Box::new(off),
+        }
+    }
+
     /// The method the handler is registered for.
     pub fn method(&self) -> &str {
         &self.method
@@ -345,9 +445,7 @@ impl Subscription {
 
     /// Unregisters the handler.
     pub fn off(self) {
-        if let Some(h) = self.handlers.upgrade() {
-            h.remove(&self.method, self.id);
-        }
+        (self.off)();
     }
 }
 

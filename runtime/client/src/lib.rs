@@ -51,13 +51,14 @@ mod connection;
 mod driver;
 mod engine;
 mod error;
+mod hub_client;
 mod reconnect;
 mod stateful;
 mod transport;
 
-pub use arguments::{Call, CallArg, CallArguments, ClientStream, RawCall};
+pub use arguments::{Call, CallArg, CallArguments, ClientStream, EncodedItems, RawCall};
 pub use builder::HubConnectionBuilder;
-pub use calls::{HubStream, InvokeFuture, SendFuture, Subscription};
+pub use calls::{HubStream, InvokeFuture, PayloadStream, SendFuture, Subscription};
 pub use config::{
     DEFAULT_HTTP_REQUEST_TIMEOUT, DEFAULT_LONG_POLL_TIMEOUT, DEFAULT_MAX_RECEIVE_MESSAGE_SIZE,
     DEFAULT_STATEFUL_RECONNECT_BUFFER_SIZE, Transports,
@@ -68,6 +69,7 @@ pub use error::{
     CONNECTION_CLOSED, ClientError, NO_CLIENT_RESULT, Operation, SERVER_TIMEOUT, SourceError,
     TransportFailure,
 };
+pub use hub_client::HubClient;
 pub use reconnect::{DefaultRetryPolicy, RetryContext, RetryPolicy};
 pub use signalr_protocol as protocol;
 pub use signalr_protocol::negotiate::TransportType;

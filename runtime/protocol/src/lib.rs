@@ -33,6 +33,7 @@
 //! ```
 
 mod binary;
+pub mod classic;
 mod error;
 mod framing;
 pub mod handshake;

@@ -53,6 +53,10 @@ pub use auth::{
 };
 pub use clients::{Caller, ClientProxy, Clients, Groups, SingleClientProxy};
 pub use dialects::signalarrr;
+pub use dialects::classic::{
+    CallerState, ClassicEndpoint, ClassicEndpointBuilder, ClassicOptions,
+    DEFAULT_PATH as CLASSIC_PATH,
+};
 pub use error::HubError;
 pub use filter::{FilterFuture, HubFilter, Next};
 pub use hub::{

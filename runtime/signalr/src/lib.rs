@@ -76,7 +76,7 @@ pub mod __private {
 
     pub use futures_util::Stream;
     pub use signalr_client::{
-        ClientError, ClientStream, HubConnection, HubStream as ClientHubStream, RawCall,
+        ClientError, ClientStream, HubClient, HubConnection, HubStream as ClientHubStream, RawCall,
         Subscription,
     };
     pub use signalr_protocol::{
@@ -192,12 +192,14 @@ pub mod __private {
 
     /// A proxy call to a streaming method.
     pub fn stream<T: WireType>(
-        connection: &HubConnection,
+        connection: &impl HubClient,
         method: &str,
         args: Result<Arguments<'static>, SerializeError>,
         uploads: Vec<ClientStream>,
     ) -> ClientHubStream<T> {
-        connection.stream::<T>(method, RawCall::new(args).with_streams(uploads))
+        ClientHubStream::from_payloads(
+            connection.stream_raw(method, RawCall::new(args).with_streams(uploads)),
+        )
     }
 
     /// A server-to-client call that waits for the client's result.
@@ -210,29 +212,46 @@ pub mod __private {
         target.invoke::<T>(method, args, cancellation).await
     }
 
+    /// A call's result bound to `T`; a void result binds like `null`.
+    fn bind_result<T: WireType>(
+        protocol: Protocol,
+        value: Option<Payload<'static>>,
+    ) -> Result<T, ClientError> {
+        let value = match value {
+            Some(v) => v,
+            None => Payload::serialize(protocol, &())?,
+        };
+        Ok(value.bind::<T>()?)
+    }
+
     /// A proxy call: an invocation with optional upload streams.
     pub fn invoke<T: WireType + Send + 'static>(
-        connection: &HubConnection,
+        connection: &impl HubClient,
         method: &str,
         args: Result<Arguments<'static>, SerializeError>,
         uploads: Vec<ClientStream>,
     ) -> impl Future<Output = Result<T, ClientError>> + Send + 'static {
-        connection.invoke::<T>(method, RawCall::new(args).with_streams(uploads))
+        let protocol = connection.protocol();
+        let call = connection.invoke_raw(method, RawCall::new(args).with_streams(uploads), None);
+        async move { bind_result(protocol, call.await?) }
     }
 
-    /// A proxy call whose cancellation token sends CancelInvocation.
+    /// A proxy call whose cancellation token cancels the invocation (CancelInvocation on
+    /// an ASP.NET Core connection).
     pub fn invoke_cancellable<T: WireType + Send + 'static>(
-        connection: &HubConnection,
+        connection: &impl HubClient,
         method: &str,
         args: Result<Arguments<'static>, SerializeError>,
         uploads: Vec<ClientStream>,
         cancellation: CancellationToken,
     ) -> impl Future<Output = Result<T, ClientError>> + Send + 'static {
-        connection.invoke_with_cancellation::<T>(
+        let protocol = connection.protocol();
+        let call = connection.invoke_raw(
             method,
             RawCall::new(args).with_streams(uploads),
-            cancellation,
-        )
+            Some(cancellation),
+        );
+        async move { bind_result(protocol, call.await?) }
     }
 
     /// The cancellation marker a server-to-client call carries in a `CancellationToken`
@@ -350,8 +369,8 @@ pub mod __private {
 
     /// Handles `CancelTokenFromServer` for a receiver's tokens; the connection closing
     /// cancels them all.
-    pub fn register_cancel_handler(
-        connection: &HubConnection,
+    pub fn register_cancel_handler<C: HubClient>(
+        connection: &C,
         tokens: &ReceiverTokens,
     ) -> Subscription {
         #[derive(serde::Deserialize)]

@@ -25,7 +25,6 @@ use tokio_util::sync::CancellationToken;
 use crate::arguments::{Call, ClientStream, EncodedItems};
 use crate::error::ClientError;
 
-#[cfg(test)]
 pub(crate) use handlers::Handler;
 pub use handlers::HandlerResult;
 pub(crate) use handlers::Handlers;

@@ -217,11 +217,13 @@ impl SingleClientProxy {
             ))
         })?;
         let id = c.next_invocation_id();
+        // Encoded first: a connection whose codec cannot carry a client result (a classic
+        // one) fails the call without leaving a waiter behind.
+        let frame = c.codec.invocation(Some(&id), method, args)?;
         let (tx, rx) = oneshot::channel::<ClientResult>();
         if let Ok(mut m) = c.pending_results.lock() {
             m.insert(id.clone(), tx);
         }
-        let frame = c.codec.invocation(Some(&id), method, args)?;
         if !c.push(frame) {
             c.complete_result(&id, Err(HubError::new("Connection disconnected.")));
         }

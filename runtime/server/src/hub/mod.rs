@@ -114,6 +114,8 @@ pub struct Hub {
     pub(crate) requirements: Vec<Requirement>,
     /// What the caller of a method must satisfy, by lower-cased method name.
     method_requirements: HashMap<String, Vec<Requirement>>,
+    /// The names of each method's parameters, by lower-cased method name.
+    parameter_names: HashMap<String, Vec<String>>,
     pub(crate) on_connected: Option<ConnectionHook>,
     pub(crate) on_disconnected: Option<ConnectionHook>,
 }
@@ -189,6 +191,24 @@ impl Hub {
             .or_default()
             .push(requirement);
         self
+    }
+
+    /// Names the parameters a caller passes to the method named `name` (case-insensitively),
+    /// in order: for descriptions of the hub, such as the JavaScript proxies of a classic
+    /// endpoint. Generated hubs name them all.
+    pub fn parameters(mut self, name: &str, parameters: &[&str]) -> Self {
+        self.parameter_names.insert(
+            name.to_lowercase(),
+            parameters.iter().map(|p| (*p).to_owned()).collect(),
+        );
+        self
+    }
+
+    /// The parameter names given for the method named `name`, if any.
+    pub fn parameter_names(&self, name: &str) -> Option<&[String]> {
+        self.parameter_names
+            .get(&name.to_lowercase())
+            .map(Vec::as_slice)
     }
 
     /// Every requirement the hub and its methods name.

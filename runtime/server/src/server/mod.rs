@@ -261,7 +261,8 @@ impl HubServer {
         routes::router(ctx, Arc::new(Tokens::default()), path)
     }
 
-    /// What every endpoint of the server shares.
+    /// The hub's shared state: what every endpoint of the server shares, for the other
+    /// wire dialects serving the same hub.
     pub(crate) fn context(&self) -> &Arc<HubContext> {
         &self.ctx
     }

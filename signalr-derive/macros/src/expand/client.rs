@@ -95,15 +95,15 @@ pub(crate) fn expand(g: &Generator<'_>) -> TokenStream {
         }
 
         /// Registers an implementation of the trait as the receiver of the server's calls on
-        /// a client connection.
+        /// a client connection (a `HubConnection`, or any other `HubClient`).
         #[derive(Clone, Copy, Debug, Default)]
         pub struct #receiver;
 
         impl #receiver {
             /// Registers every method (under its plain and `Interface|Method` names); the
             /// returned subscriptions unregister them with `off`.
-            pub fn register(
-                #connection: &#krate::__private::HubConnection,
+            pub fn register<__Client: #krate::__private::HubClient>(
+                #connection: &__Client,
                 #implementation: impl #trait_ident,
             ) -> ::std::vec::Vec<#krate::__private::Subscription> {
                 let #imp = ::std::sync::Arc::new(#implementation);
@@ -203,7 +203,7 @@ fn registration(g: &Generator<'_>, m: &Method) -> TokenStream {
         .iter()
         .map(|wire| {
             quote_spanned! {h=>
-                #subscriptions.push(#connection.on_raw(#wire, {
+                #subscriptions.push(#krate::__private::HubClient::on_raw(#connection, #wire, {
                     let #imp = ::std::sync::Arc::clone(&#imp);
                     let #tokens = #tokens.clone();
                     move |#arguments: #krate::__private::Arguments<'static>| {

@@ -34,7 +34,7 @@ pub(crate) fn expand(g: &Generator<'_>) -> TokenStream {
     let new = g.free("new").then(|| {
         quote_spanned! {h=>
             /// A proxy over `connection`.
-            pub fn new(#connection: #krate::__private::HubConnection) -> Self {
+            pub fn new(#connection: __Client) -> Self {
                 Self { #connection }
             }
         }
@@ -42,45 +42,50 @@ pub(crate) fn expand(g: &Generator<'_>) -> TokenStream {
     let connection_getter = g.free("connection").then(|| {
         quote_spanned! {h=>
             /// The connection the proxy calls through.
-            pub fn connection(&self) -> &#krate::__private::HubConnection {
+            pub fn connection(&self) -> &__Client {
                 &self.connection
             }
         }
     });
 
     quote_spanned! {h=>
-        /// Calls the hub's methods over a client connection, with their exact wire names.
+        /// Calls the hub's methods over a client connection, with their exact wire names:
+        /// a `HubConnection` by default, or any other `HubClient` (a connection to a
+        /// server of another dialect).
         ///
-        /// Built with `new(connection)`, `From<HubConnection>` or `HubProxy::from_target`
-        /// (the inherent `new`, `connection` and `CONTRACT` give way to hub methods of the
-        /// same name; `HubProxy` always has them).
+        /// Built with `new(connection)`, `From<connection>` or `HubProxy::from_target` (the inherent
+        /// `new`, `connection` and `CONTRACT` give way to hub methods of the same name;
+        /// `HubProxy` always has them).
         #[derive(Clone, Debug)]
-        pub struct #proxy {
-            connection: #krate::__private::HubConnection,
+        pub struct #proxy<__Client = #krate::__private::HubConnection> {
+            connection: __Client,
         }
 
         impl #proxy {
             #contract_const
+        }
+
+        impl<__Client: #krate::__private::HubClient> #proxy<__Client> {
             #new
             #connection_getter
             #(#methods)*
         }
 
-        impl #krate::HubProxy for #proxy {
-            type Target = #krate::__private::HubConnection;
+        impl<__Client: #krate::__private::HubClient> #krate::HubProxy for #proxy<__Client> {
+            type Target = __Client;
             const CONTRACT: &'static str = #json;
 
-            fn from_target(#connection: #krate::__private::HubConnection) -> Self {
+            fn from_target(#connection: __Client) -> Self {
                 Self { #connection }
             }
 
-            fn target(&self) -> &#krate::__private::HubConnection {
+            fn target(&self) -> &__Client {
                 &self.connection
             }
         }
 
-        impl ::core::convert::From<#krate::__private::HubConnection> for #proxy {
-            fn from(#connection: #krate::__private::HubConnection) -> Self {
+        impl<__Client: #krate::__private::HubClient> ::core::convert::From<__Client> for #proxy<__Client> {
+            fn from(#connection: __Client) -> Self {
                 Self { #connection }
             }
         }
@@ -141,7 +146,7 @@ fn proxy_method(g: &Generator<'_>, m: &Method) -> TokenStream {
     }
     let args = encode_args(
         krate,
-        quote_spanned!(h=> self.connection.protocol()),
+        quote_spanned!(h=> #krate::__private::HubClient::protocol(&self.connection)),
         &values,
     );
     let uploads = quote_spanned!(h=> ::std::vec![#(#uploads),*]);
@@ -298,7 +303,9 @@ fn registration(g: &Generator<'_>, m: &Method) -> TokenStream {
             })
         }
     };
+    let param_names = m.wire_params().map(|p| lower_camel(&p.name));
     quote_spanned! {h=>
+        .parameters(#plain, &[#(#param_names),*])
         .method(#plain, #kind, #n_uploads, {
             let #imp = ::std::sync::Arc::clone(&#imp);
             move |#call: #krate::__private::Call| {
@@ -314,4 +321,21 @@ fn registration(g: &Generator<'_>, m: &Method) -> TokenStream {
             }
         })
     }
+}
+
+/// A parameter's name as classic JavaScript proxies show it: `delay_ms` is `delayMs`.
+fn lower_camel(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut upper = false;
+    for c in name.chars() {
+        if c == '_' {
+            upper = !out.is_empty();
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
