@@ -4,8 +4,8 @@
 //!
 //! Four emitters share that model: [`ts`] (TypeScript for `@microsoft/signalr`), [`cs`]
 //! (C# for `Microsoft.AspNetCore.SignalR.Client`), [`schema`] (JSON Schema, draft 2020-12)
-//! and [`asyncapi`] (AsyncAPI 3.0). The `signalr-codegen` command line wraps them; as a library they serve
-//! `build.rs`:
+//! and [`asyncapi`] (AsyncAPI 3.0). The `signalr-codegen` command line wraps them; as a
+//! library they serve `build.rs`:
 //!
 //! ```no_run
 //! // build.rs
@@ -19,6 +19,14 @@
 //! std::fs::write("contract.schema.json", signalr_codegen::schema::to_string(&contracts))
 //!     .map_err(|e| e.to_string())?;
 //! # Ok::<(), String>(())
+//! ```
+//!
+//! The command line sits behind the `cli` feature (on by default), the only user of `clap`;
+//! a `build.rs` needs only the library:
+//!
+//! ```toml
+//! [build-dependencies]
+//! signalr-codegen = { version = "0.1", default-features = false }
 //! ```
 
 pub mod asyncapi;

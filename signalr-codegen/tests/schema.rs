@@ -203,6 +203,7 @@ fn errors_name_the_file_line_and_item() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+#[cfg(feature = "cli")]
 #[test]
 fn the_cli_writes_and_checks() {
     let dir = std::env::temp_dir().join(format!("signalr-codegen-cli-{}", std::process::id()));

@@ -2,11 +2,11 @@
 //!
 //! This crate implements what every SignalR peer must agree on byte for byte:
 //!
-//! - the [handshake](handshake) (always JSON ended by `0x1E`, for either hub protocol);
+//! - the [handshake] (always JSON ended by `0x1E`, for either hub protocol);
 //! - every [hub message](HubMessage): Invocation, StreamInvocation, StreamItem, Completion,
 //!   CancelInvocation, Ping, Close, and the stateful-reconnect Ack and Sequence;
 //! - the [JSON](Protocol::Json) and [MessagePack](Protocol::MessagePack) encodings;
-//! - the [negotiate](negotiate) exchange that precedes a connection;
+//! - the [negotiate] exchange that precedes a connection;
 //! - incremental [framing](FrameReader) with a maximum message size enforced before anything
 //!   beyond it is buffered.
 //!

@@ -1,14 +1,215 @@
 //! Typed SignalR hubs and clients from one Rust contract.
 //!
-//! Write the hub once as a trait, annotate it with [`hub_contract`], and get:
+//! Write the hub once as a trait, annotate it with [`hub_contract`], and serve it, call it
+//! from Rust, and generate its TypeScript and C# clients from the same file: every side
+//! uses the same wire names and payload shapes, because they all come from the contract.
+//! Underneath, the server and the client speak the SignalR hub protocol as ASP.NET Core and
+//! the official clients do, so stock SignalR clients and servers work with them too.
 //!
-//! - for a server contract (`#[hub_contract]`, the methods clients call): `{Trait}Proxy`,
-//!   which calls the hub over a client [`HubConnection`](client::HubConnection) with the
-//!   exact wire names, and `{Trait}Dispatch::hub(implementation)`, the server-side
-//!   [`Hub`](server::Hub) that binds every argument and calls the implementation;
-//! - for a client contract (`#[hub_contract(client)]`, the methods the server calls on
-//!   clients): `{Trait}Receiver::register(&connection, implementation)` on the client, and
-//!   `{Trait}Proxy::new(caller.clients.group("a"))` on the server.
+//! # The workflow
+//!
+//! ## 1. The contract
+//!
+//! A server contract (`#[hub_contract]`) lists the methods clients call on the hub; a client
+//! contract (`#[hub_contract(client)]`) lists the methods the hub calls on clients. Types
+//! that travel derive serde's `Serialize` and `Deserialize`. Keep the contract in a file of
+//! its own (here `src/chat.rs`), so `signalr-codegen` can read it.
+//!
+//! ```
+//! // src/chat.rs
+//! use serde::{Deserialize, Serialize};
+//! use signalr::{Caller, HubError, HubStream, hub_contract};
+//!
+//! /// One chat message.
+//! #[derive(Debug, Clone, Serialize, Deserialize)]
+//! pub struct Message {
+//!     pub from: String,
+//!     pub text: String,
+//! }
+//!
+//! /// What clients call on the server.
+//! #[hub_contract]
+//! pub trait Chat {
+//!     /// Sends `text` to everyone (the `Caller` is the server's; clients do not send it).
+//!     async fn send_message(&self, text: String, caller: Caller) -> Result<(), HubError>;
+//!     /// The last `count` messages, streamed.
+//!     fn history(&self, count: u32) -> HubStream<Message>;
+//! }
+//!
+//! /// What the server calls on clients.
+//! #[hub_contract(client)]
+//! pub trait ChatClient {
+//!     async fn receive(&self, message: Message);
+//! }
+//! # fn main() {}
+//! ```
+//!
+//! On the wire the methods are `Chat|SendMessage`, `Chat|History` and `ChatClient|Receive`
+//! (or `SendMessage`, ... with `#[hub_contract(plain)]`); the server also accepts the plain
+//! name, case-insensitively. The macro generates, next to the trait:
+//!
+//! - `ChatDispatch::hub(implementation)`: the server-side [`Hub`](server::Hub) that binds
+//!   every argument and calls the implementation;
+//! - `ChatProxy::new(connection)`: the Rust client's typed calls over a
+//!   [`HubConnection`](client::HubConnection);
+//! - `ChatClientReceiver::register(&connection, implementation)`: the Rust client's
+//!   handlers for what the server calls;
+//! - `ChatClientProxy::new(caller.clients.all())`: the server's typed calls on one client,
+//!   a group, or everyone.
+//!
+//! ## 2. The server
+//!
+//! Implement the contract, wrap it in a [`HubServer`](server::HubServer), mount it in an
+//! axum router (beside the application's own routes, under its layers, with any state:
+//! [`RouterExt::hub`](server::RouterExt::hub)), and serve it with [`server::serve`] (or
+//! `axum::serve`).
+//!
+//! ```no_run
+//! # use serde::{Deserialize, Serialize};
+//! # use signalr::{Caller, HubError, HubStream, hub_contract};
+//! # #[derive(Debug, Clone, Serialize, Deserialize)]
+//! # pub struct Message { pub from: String, pub text: String }
+//! # #[hub_contract]
+//! # pub trait Chat {
+//! #     async fn send_message(&self, text: String, caller: Caller) -> Result<(), HubError>;
+//! #     fn history(&self, count: u32) -> HubStream<Message>;
+//! # }
+//! # #[hub_contract(client)]
+//! # pub trait ChatClient {
+//! #     async fn receive(&self, message: Message);
+//! # }
+//! use signalr::server::{HubServer, RouterExt};
+//!
+//! #[derive(Default)]
+//! struct ChatHub {
+//!     messages: std::sync::Mutex<Vec<Message>>,
+//! }
+//!
+//! impl Chat for ChatHub {
+//!     async fn send_message(&self, text: String, caller: Caller) -> Result<(), HubError> {
+//!         if text.is_empty() {
+//!             // The caller's invocation fails with this message.
+//!             return Err(HubError::new("Say something."));
+//!         }
+//!         let message = Message { from: caller.connection_id.to_string(), text };
+//!         if let Ok(mut messages) = self.messages.lock() {
+//!             messages.push(message.clone());
+//!         }
+//!         ChatClientProxy::new(caller.clients.all()).receive(message)
+//!     }
+//!
+//!     fn history(&self, count: u32) -> HubStream<Message> {
+//!         let messages = self.messages.lock().map(|m| m.clone()).unwrap_or_default();
+//!         let skip = messages.len().saturating_sub(count as usize);
+//!         signalr::hub_stream(futures_util::stream::iter(messages.into_iter().skip(skip)))
+//!     }
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let server = HubServer::new(ChatDispatch::hub(ChatHub::default()));
+//!     let app = axum::Router::new()
+//!         .route("/", axum::routing::get(|| async { "a chat server" }))
+//!         .hub("/hubs/chat", &server);
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:5000").await?;
+//!     let handle = server.clone();
+//!     signalr::server::serve(listener, app)
+//!         .with_graceful_shutdown(async move {
+//!             let _ = tokio::signal::ctrl_c().await;
+//!             handle.shutdown().await; // every client gets a Close
+//!         })
+//!         .await
+//! }
+//! ```
+//!
+//! [`HubServer::builder`](server::HubServer::builder) adds options, authentication,
+//! authorization policies, hub filters and a scale-out backplane (`signalr-redis`).
+//!
+//! ## 3. The Rust client
+//!
+//! Build a [`HubConnection`](client::HubConnection), register the client contract's
+//! receiver before starting it, and call the hub through the proxy: arguments and results
+//! are typed, a stream is a [`Stream`](futures_util::Stream) of results.
+//!
+//! ```no_run
+//! # use serde::{Deserialize, Serialize};
+//! # use signalr::{Caller, HubError, HubStream, hub_contract};
+//! # #[derive(Debug, Clone, Serialize, Deserialize)]
+//! # pub struct Message { pub from: String, pub text: String }
+//! # #[hub_contract]
+//! # pub trait Chat {
+//! #     async fn send_message(&self, text: String, caller: Caller) -> Result<(), HubError>;
+//! #     fn history(&self, count: u32) -> HubStream<Message>;
+//! # }
+//! # #[hub_contract(client)]
+//! # pub trait ChatClient {
+//! #     async fn receive(&self, message: Message);
+//! # }
+//! use futures_util::StreamExt;
+//! use signalr::client::{HubConnectionBuilder, Protocol};
+//!
+//! struct Screen;
+//!
+//! impl ChatClient for Screen {
+//!     async fn receive(&self, message: Message) {
+//!         println!("{}: {}", message.from, message.text);
+//!     }
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//!     let connection = HubConnectionBuilder::new("http://127.0.0.1:5000/hubs/chat")
+//!         .protocol(Protocol::MessagePack)
+//!         .with_automatic_reconnect()
+//!         .build();
+//!     let _receiver = ChatClientReceiver::register(&connection, Screen);
+//!     connection.start().await?;
+//!
+//!     let chat = ChatProxy::new(connection.clone());
+//!     chat.send_message("hello".into()).await?;
+//!     let mut history = chat.history(10);
+//!     while let Some(message) = history.next().await {
+//!         let message = message?;
+//!         println!("earlier, {}: {}", message.from, message.text);
+//!     }
+//!     connection.stop().await;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! The client negotiates and falls back from WebSockets to Server-Sent Events to long
+//! polling as the official clients do; [`HubConnectionBuilder`](client::HubConnectionBuilder)
+//! chooses transports, access tokens, stateful reconnect and timeouts.
+//!
+//! ## 4. TypeScript and C# clients
+//!
+//! `signalr-codegen` reads the same contract file (and the files its `mod` items name)
+//! through the same contract model as the macro:
+//!
+//! ```sh
+//! cargo install signalr-codegen
+//! signalr-codegen ts src/chat.rs -o web/src/chat.ts            # for @microsoft/signalr
+//! signalr-codegen ts src/chat.rs --protocol messagepack -o web/src/chat.ts
+//! signalr-codegen cs src/chat.rs --namespace Chat.Client -o Chat.cs
+//! signalr-codegen schema src/chat.rs -o chat.schema.json      # JSON Schema 2020-12
+//! signalr-codegen asyncapi src/chat.rs -o chat.asyncapi.json  # AsyncAPI 3.0
+//! signalr-codegen ts src/chat.rs -o web/src/chat.ts --check   # CI: fails if stale
+//! ```
+//!
+//! ```ts
+//! import { ChatProxy, ChatClientReceiver } from "./chat";
+//!
+//! ChatClientReceiver.register(connection, {
+//!   receive: (m) => console.log(`${m.from}: ${m.text}`),
+//! });
+//! await connection.start();
+//! await new ChatProxy(connection).sendMessage("hello");
+//! ```
+//!
+//! The same generators are a library for `build.rs` (`signalr-codegen` with
+//! `default-features = false`, without the command line's dependencies).
+//!
+//! # The contract in detail
 //!
 //! Wire names are `Interface|Method` (the trait's name and the method's name in
 //! PascalCase), or plain method names with `#[hub_contract(plain)]`; `name = "..."` renames
