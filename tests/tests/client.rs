@@ -1,4 +1,4 @@
-//! The `signalr-client` crate against the conformance hub served in-process, over real
+//! The `signalr-hub-client` crate against the conformance hub served in-process, over real
 //! sockets on 127.0.0.1, with both protocols: calls of every kind, client results, the
 //! keep-alive and timeouts, the close event, authentication, negotiate redirects and
 //! automatic reconnect.
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use axum::http::HeaderMap;
 use futures_util::StreamExt;
-use signalr_client::{
+use signalr_hub_client::{
     Binary, CONNECTION_CLOSED, ClientError, ClientStream, DefaultRetryPolicy, HubConnection,
     HubConnectionBuilder, HubConnectionState, Operation, Protocol, SERVER_TIMEOUT, Transports,
 };
@@ -384,7 +384,7 @@ async fn client_results() {
             let q: String = args.get(0).unwrap().bind().unwrap();
             let answer = format!("{} chars", q.len());
             Ok(Some(
-                signalr_client::Payload::serialize(args.protocol(), &answer).unwrap(),
+                signalr_hub_client::Payload::serialize(args.protocol(), &answer).unwrap(),
             ))
         });
         assert_eq!(

@@ -18,7 +18,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use signalr_client::{
+use signalr_hub_client::{
     ClientError, HubConnection, HubConnectionBuilder, HubConnectionState, Operation, Protocol,
     Transports,
 };
@@ -409,7 +409,7 @@ async fn an_event_that_never_ends_closes_a_server_sent_events_connection() {
     c.start().await.unwrap();
     assert_eq!(
         c.transport(),
-        Some(signalr_client::TransportType::ServerSentEvents)
+        Some(signalr_hub_client::TransportType::ServerSentEvents)
     );
     let pending = c.invoke::<String>("Echo", ("x",));
     let err = within("the pending invocation", pending).await.unwrap_err();

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use signalr_client::{
+use signalr_hub_client::{
     ClientStream, HubConnection, HubConnectionBuilder, HubConnectionState, Protocol, Transports,
 };
 use signalr_server::{HubOptions, HubServer, RouterExt};
@@ -179,7 +179,7 @@ async fn without_stateful_reconnect_a_cut_socket_is_a_lost_connection() {
     proxy.cut();
     let err = tokio::time::timeout(LIMIT, pending).await.unwrap();
     assert!(
-        matches!(err, Err(signalr_client::ClientError::ConnectionClosed)),
+        matches!(err, Err(signalr_hub_client::ClientError::ConnectionClosed)),
         "{err:?}"
     );
     tokio::time::timeout(LIMIT, async {

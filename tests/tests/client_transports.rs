@@ -18,7 +18,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use futures_util::StreamExt;
 use signalr::CancellationToken;
-use signalr_client::{
+use signalr_hub_client::{
     ClientError, HubConnection, HubConnectionBuilder, Protocol, TransportType, Transports,
 };
 use signalr_examples::conformance::{

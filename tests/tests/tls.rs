@@ -9,7 +9,7 @@ use std::sync::Arc;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
-use signalr_client::{HubConnectionBuilder, Protocol, Transports};
+use signalr_hub_client::{HubConnectionBuilder, Protocol, Transports};
 use signalr_server::{HubServer, RouterExt};
 use tokio::net::TcpListener;
 

@@ -25,9 +25,9 @@ type MakeItems = Box<dyn FnOnce(Protocol) -> EncodedItems + Send>;
 /// appear, after the ordinary arguments).
 ///
 /// ```no_run
-/// use signalr_client::{ClientStream, HubConnection};
+/// use signalr_hub_client::{ClientStream, HubConnection};
 ///
-/// # async fn run(connection: HubConnection) -> Result<(), signalr_client::ClientError> {
+/// # async fn run(connection: HubConnection) -> Result<(), signalr_hub_client::ClientError> {
 /// let numbers = ClientStream::new(futures_util::stream::iter(1..=10));
 /// let sum: i32 = connection.invoke("Sum", (numbers,)).await?;
 /// # Ok(()) }
@@ -153,7 +153,7 @@ impl Call {
 /// run time (generated proxies do).
 ///
 /// ```
-/// use signalr_client::{Arguments, ClientStream, Protocol, RawCall};
+/// use signalr_hub_client::{Arguments, ClientStream, Protocol, RawCall};
 ///
 /// let arguments = Arguments::empty(Protocol::Json);
 /// let call = RawCall::new(Ok(arguments)).with_stream(ClientStream::new(futures_util::stream::iter([1, 2])));

@@ -16,7 +16,7 @@ use crate::reconnect::{DefaultRetryPolicy, RetryPolicy};
 ///
 /// ```no_run
 /// use std::time::Duration;
-/// use signalr_client::{HubConnectionBuilder, Protocol, Transports};
+/// use signalr_hub_client::{HubConnectionBuilder, Protocol, Transports};
 ///
 /// let connection = HubConnectionBuilder::new("http://localhost:5000/hubs/chat")
 ///     .protocol(Protocol::MessagePack)

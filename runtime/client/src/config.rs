@@ -36,7 +36,7 @@ pub const DEFAULT_STATEFUL_RECONNECT_BUFFER_SIZE: usize = 100_000;
 /// flags: combine them with `|`.
 ///
 /// ```
-/// use signalr_client::Transports;
+/// use signalr_hub_client::Transports;
 ///
 /// let http_only = Transports::SERVER_SENT_EVENTS | Transports::LONG_POLLING;
 /// assert!(http_only.contains(Transports::LONG_POLLING));

@@ -105,10 +105,10 @@ impl Drop for Owner {
 /// itself call the server and a long handler does not hold back the next call.
 ///
 /// ```no_run
-/// use signalr_client::{ClientStream, HubConnectionBuilder};
+/// use signalr_hub_client::{ClientStream, HubConnectionBuilder};
 /// use futures_util::StreamExt;
 ///
-/// # async fn run() -> Result<(), signalr_client::ClientError> {
+/// # async fn run() -> Result<(), signalr_hub_client::ClientError> {
 /// let connection = HubConnectionBuilder::new("http://localhost:5000/hubs/chat").build();
 /// connection.on("Notified", |(text,): (String,)| async move { println!("{text}") });
 /// connection.on_result("Answer", |(q,): (String,)| async move { Ok::<_, String>(format!("re: {q}")) });

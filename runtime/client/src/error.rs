@@ -274,7 +274,7 @@ impl ClientError {
     /// The text of this error followed by the texts of its sources, `: `-separated.
     ///
     /// ```
-    /// use signalr_client::ClientError;
+    /// use signalr_hub_client::ClientError;
     ///
     /// let e = ClientError::Handshake("nope".into());
     /// assert_eq!(e.report(), "Server returned handshake error: nope");

@@ -2,9 +2,9 @@
 //!
 //! ```no_run
 //! use futures_util::StreamExt;
-//! use signalr_client::{ClientStream, HubConnectionBuilder, Protocol};
+//! use signalr_hub_client::{ClientStream, HubConnectionBuilder, Protocol};
 //!
-//! # async fn run() -> Result<(), signalr_client::ClientError> {
+//! # async fn run() -> Result<(), signalr_hub_client::ClientError> {
 //! let connection = HubConnectionBuilder::new("http://localhost:5000/hubs/conformance")
 //!     .protocol(Protocol::MessagePack)
 //!     .with_automatic_reconnect()

@@ -235,7 +235,7 @@
 //!
 //! The layers are re-exported: [`protocol`] (sans-io), [`server`] (axum), [`client`] (tokio).
 
-pub use signalr_client as client;
+pub use signalr_hub_client as client;
 pub use signalr_derive::hub_contract;
 pub use signalr_protocol as protocol;
 pub use signalr_protocol::Binary;
@@ -276,7 +276,7 @@ pub mod __private {
     use serde::de::DeserializeOwned;
 
     pub use futures_util::Stream;
-    pub use signalr_client::{
+    pub use signalr_hub_client::{
         ClientError, ClientStream, HubClient, HubConnection, HubStream as ClientHubStream, RawCall,
         Subscription,
     };

@@ -11,7 +11,7 @@
 
 use std::time::Duration;
 
-use signalr_client::{HubConnection, HubConnectionBuilder};
+use signalr_hub_client::{HubConnection, HubConnectionBuilder};
 use signalr_protocol::Protocol;
 use signalr_redis::{RedisBackplane, RedisOptions};
 use signalr_server::{
@@ -225,7 +225,7 @@ impl Client {
         self.connection.connection_id().unwrap()
     }
 
-    pub async fn call(&self, method: &str, args: impl signalr_client::CallArguments) {
+    pub async fn call(&self, method: &str, args: impl signalr_hub_client::CallArguments) {
         self.connection
             .invoke::<()>(method, args)
             .await

@@ -291,7 +291,7 @@ pub(crate) fn resolve_path(
             if from(&[
                 "signalr",
                 "signalr_protocol",
-                "signalr_client",
+                "signalr_hub_client",
                 "signalr_server",
             ]) && plain =>
         {
