@@ -12,11 +12,11 @@ use std::time::{Duration, Instant};
 
 use axum::http::HeaderMap;
 use futures_util::StreamExt;
+use signalr_examples::conformance::Person;
 use signalr_hub_client::{
     Binary, CONNECTION_CLOSED, ClientError, ClientStream, DefaultRetryPolicy, HubConnection,
     HubConnectionBuilder, HubConnectionState, Operation, Protocol, SERVER_TIMEOUT, Transports,
 };
-use signalr_examples::conformance::Person;
 use signalr_server::{HubOptions, HubServer, RouterExt};
 use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::mpsc;

@@ -18,11 +18,11 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use futures_util::StreamExt;
 use signalr::CancellationToken;
-use signalr_hub_client::{
-    ClientError, HubConnection, HubConnectionBuilder, Protocol, TransportType, Transports,
-};
 use signalr_examples::conformance::{
     ConformanceClient, ConformanceClientReceiver, ConformanceProxy, Person,
+};
+use signalr_hub_client::{
+    ClientError, HubConnection, HubConnectionBuilder, Protocol, TransportType, Transports,
 };
 use signalr_server::{HubOptions, HubServer, RouterExt};
 use tokio::net::TcpListener;

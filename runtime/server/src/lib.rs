@@ -52,11 +52,11 @@ pub use auth::{
     AuthFuture, AuthRequest, Authenticator, Policy, Refusal, UserIdProvider, policy_fn,
 };
 pub use clients::{Caller, ClientProxy, Clients, Groups, SingleClientProxy};
-pub use dialects::signalarrr;
 pub use dialects::classic::{
     CallerState, ClassicEndpoint, ClassicEndpointBuilder, ClassicOptions,
     DEFAULT_PATH as CLASSIC_PATH,
 };
+pub use dialects::signalarrr;
 pub use error::HubError;
 pub use filter::{FilterFuture, HubFilter, Next};
 pub use hub::{

@@ -235,8 +235,8 @@
 //!
 //! The layers are re-exported: [`protocol`] (sans-io), [`server`] (axum), [`client`] (tokio).
 
-pub use signalr_hub_client as client;
 pub use signalr_derive::hub_contract;
+pub use signalr_hub_client as client;
 pub use signalr_protocol as protocol;
 pub use signalr_protocol::Binary;
 pub use signalr_server as server;
