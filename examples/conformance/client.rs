@@ -355,10 +355,19 @@ async fn counter_cancellation(o: Options) -> Outcome {
         }
     }
     drop(stream);
-    let cancelled = hub
-        .counter_cancelled()
-        .await
-        .map_err(call_err("CounterCancelled"))?;
+    // The server notices the cancellation promptly, not necessarily before it answers the
+    // next call: ask for up to 3 s, as the official client's suite does.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
+    let cancelled = loop {
+        let cancelled = hub
+            .counter_cancelled()
+            .await
+            .map_err(call_err("CounterCancelled"))?;
+        if cancelled || tokio::time::Instant::now() >= deadline {
+            break cancelled;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     equal("CounterCancelled", cancelled, true)?;
     stop(&hub).await;
     Ok(())
