@@ -48,59 +48,6 @@ pub fn camel_case(name: &str) -> String {
         .join(".")
 }
 
-/// Words that cannot name a JavaScript parameter.
-const RESERVED: &[&str] = &[
-    "arguments",
-    "await",
-    "break",
-    "case",
-    "catch",
-    "class",
-    "const",
-    "continue",
-    "debugger",
-    "default",
-    "delete",
-    "do",
-    "else",
-    "enum",
-    "eval",
-    "export",
-    "extends",
-    "false",
-    "finally",
-    "for",
-    "function",
-    "if",
-    "implements",
-    "import",
-    "in",
-    "instanceof",
-    "interface",
-    "let",
-    "new",
-    "null",
-    "package",
-    "private",
-    "protected",
-    "public",
-    "return",
-    "static",
-    "super",
-    "switch",
-    "this",
-    "throw",
-    "true",
-    "try",
-    "typeof",
-    "undefined",
-    "var",
-    "void",
-    "while",
-    "with",
-    "yield",
-];
-
 /// A parameter name JavaScript accepts: the name itself when it is a plain identifier,
 /// otherwise one made of its ASCII letters and digits, prefixed so it is no keyword.
 fn js_param(name: &str, index: usize) -> String {
@@ -109,7 +56,7 @@ fn js_param(name: &str, index: usize) -> String {
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$')
         && !name.as_bytes()[0].is_ascii_digit();
-    if plain && !RESERVED.contains(&name) {
+    if plain && !crate::names::JS_RESERVED_WORDS.contains(&name) {
         return name.to_owned();
     }
     let cleaned: String = name
