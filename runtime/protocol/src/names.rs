@@ -72,38 +72,6 @@ pub fn check(name: &str) -> Result<(), NameError> {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wire_names_and_the_names_a_method_answers_to() {
-        assert_eq!(wire_name("Chat", "Send", false), "Chat|Send");
-        assert_eq!(wire_name("Chat", "Send", true), "Send");
-        assert_eq!(accepted_names("Chat", "Send", false), ["Chat|Send", "Send"]);
-        assert_eq!(accepted_names("Chat", "Send", true), ["Send"]);
-    }
-
-    #[test]
-    fn targets_resolve_case_insensitively() {
-        assert_eq!(method_of(Some("Chat"), "chat|SEND"), Some("SEND"));
-        assert_eq!(method_of(Some("Chat"), "Send"), Some("Send"));
-        assert_eq!(method_of(Some("Chat"), "Other|Send"), None);
-        assert_eq!(method_of(None, "Chat|Send"), None);
-        assert_eq!(method_of(Some("Chat"), "Chat|"), Some(""));
-        assert_eq!(key("SendMessage"), "sendmessage");
-        assert_eq!(key("sendmessage"), "sendmessage");
-        assert_eq!(key(&wire_name("Chat", "Send", false)), "chat|send");
-    }
-
-    #[test]
-    fn names_are_checked() {
-        assert_eq!(check(""), Err(NameError::Empty));
-        assert_eq!(check("a|b"), Err(NameError::Separator));
-        assert_eq!(check("Send"), Ok(()));
-    }
-}
-
 /// Words that cannot name a parameter in strict-mode JavaScript or TypeScript: what every
 /// generator of JavaScript (the classic hub proxies, the TypeScript client) avoids.
 pub const JS_RESERVED_WORDS: [&str; 48] = [
@@ -156,3 +124,35 @@ pub const JS_RESERVED_WORDS: [&str; 48] = [
     "with",
     "yield",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_names_and_the_names_a_method_answers_to() {
+        assert_eq!(wire_name("Chat", "Send", false), "Chat|Send");
+        assert_eq!(wire_name("Chat", "Send", true), "Send");
+        assert_eq!(accepted_names("Chat", "Send", false), ["Chat|Send", "Send"]);
+        assert_eq!(accepted_names("Chat", "Send", true), ["Send"]);
+    }
+
+    #[test]
+    fn targets_resolve_case_insensitively() {
+        assert_eq!(method_of(Some("Chat"), "chat|SEND"), Some("SEND"));
+        assert_eq!(method_of(Some("Chat"), "Send"), Some("Send"));
+        assert_eq!(method_of(Some("Chat"), "Other|Send"), None);
+        assert_eq!(method_of(None, "Chat|Send"), None);
+        assert_eq!(method_of(Some("Chat"), "Chat|"), Some(""));
+        assert_eq!(key("SendMessage"), "sendmessage");
+        assert_eq!(key("sendmessage"), "sendmessage");
+        assert_eq!(key(&wire_name("Chat", "Send", false)), "chat|send");
+    }
+
+    #[test]
+    fn names_are_checked() {
+        assert_eq!(check(""), Err(NameError::Empty));
+        assert_eq!(check("a|b"), Err(NameError::Separator));
+        assert_eq!(check("Send"), Ok(()));
+    }
+}
