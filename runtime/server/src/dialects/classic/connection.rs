@@ -218,6 +218,16 @@ impl ClassicConnection {
         self.delivered_changed.notify_waiters();
     }
 
+    /// Messages up to `position` were handed to a receive request that cannot tell when the
+    /// client has them: they count as delivered `settle` later.
+    pub(super) fn mark_delivered_after(self: &Arc<Self>, position: u64, settle: Duration) {
+        let conn = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(settle).await;
+            conn.mark_delivered(position);
+        });
+    }
+
     /// Waits (up to `timeout`) until messages up to `position` were handed to a receive
     /// request: a call's progress reaches the client before its response does.
     pub(super) async fn wait_delivered(&self, position: u64, timeout: Duration) {

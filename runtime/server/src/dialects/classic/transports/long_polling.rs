@@ -25,13 +25,12 @@ pub(in crate::dialects::classic) fn respond(
     from: u64,
     init: bool,
 ) -> Response {
-    // The client has everything before its cursor: the buffer need not keep it.
+    // The client has everything before its cursor: the buffer need not keep it, and a
+    // `/send` answer waiting for a call's progress to reach the client may go (a poll comes
+    // after the client has handled the previous answer's messages).
     conn.buffer.acknowledge(from);
-    // Each chunk with the position after it, if it carries messages: the position counts as
-    // delivered once the body has handed the chunk to the connection (when the next one is
-    // asked for), so a `/send` answer waiting for a call's progress is not written first.
-    let (tx, rx) = mpsc::channel::<(Bytes, Option<u64>)>(4);
-    let delivering = conn.clone();
+    conn.mark_delivered(from);
+    let (tx, rx) = mpsc::channel::<Bytes>(4);
     tokio::spawn(async move {
         let _receiving = &receiving;
         let deadline = tokio::time::Instant::now() + endpoint.options.connection_timeout;
@@ -42,8 +41,8 @@ pub(in crate::dialects::classic) fn respond(
             tokio::pin!(changed);
             changed.as_mut().enable();
             let ready = next_response(&endpoint, &conn, from, POLL_BATCH, init, !wait_more);
-            if let Some((json, next)) = ready {
-                let _ = tx.send((Bytes::from(json), Some(next))).await;
+            if let Some((json, _)) = ready {
+                let _ = tx.send(Bytes::from(json)).await;
                 return;
             }
             let tick = async {
@@ -55,7 +54,7 @@ pub(in crate::dialects::classic) fn respond(
             tokio::select! {
                 () = &mut changed => {}
                 () = tick => {
-                    if tx.send((Bytes::from_static(b" "), None)).await.is_err() {
+                    if tx.send(Bytes::from_static(b" ")).await.is_err() {
                         return;
                     }
                 }
@@ -65,15 +64,9 @@ pub(in crate::dialects::classic) fn respond(
             }
         }
     });
-    let body = stream::unfold((rx, None), move |(mut rx, handed)| {
-        let conn = delivering.clone();
-        async move {
-            if let Some(position) = handed {
-                conn.mark_delivered(position);
-            }
-            let (chunk, position) = rx.recv().await?;
-            Some((Ok::<_, Infallible>(chunk), (rx, position)))
-        }
+    let body = stream::unfold(rx, |mut rx| async move {
+        let chunk = rx.recv().await?;
+        Some((Ok::<_, Infallible>(chunk), rx))
     });
     (
         [(header::CONTENT_TYPE, "application/json; charset=UTF-8")],

@@ -4,6 +4,7 @@
 
 use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::header;
@@ -15,6 +16,10 @@ use tokio::sync::mpsc;
 use super::{KEEP_ALIVE, STREAMING_BATCH, next_response};
 use crate::dialects::classic::connection::{ClassicConnection, Receiving};
 use crate::dialects::classic::endpoint::Endpoint;
+
+/// How long after the hand-off an event counts as delivered: the event stream and a `/send`
+/// answer travel on different connections, and a client handles whichever arrives first.
+const SETTLE: Duration = Duration::from_millis(100);
 
 fn event(data: &[u8]) -> Bytes {
     let mut out = BytesMut::with_capacity(data.len() + 8);
@@ -33,10 +38,10 @@ pub(in crate::dialects::classic) fn respond(
     from: u64,
     init: bool,
 ) -> Response {
-    // Each chunk with the position after it, if it carries messages: the position counts as
-    // delivered once the body has handed the chunk to the connection (when the next one is
-    // asked for), so a `/send` answer waiting for a call's progress is not written before
-    // the progress itself.
+    // Each chunk with the position after it, if it carries messages. An event stream has no
+    // acknowledgement: the position counts as delivered a moment (`SETTLE`) after the body
+    // has handed the chunk to the connection (when the next one is asked for), so a `/send`
+    // answer waiting for a call's progress reaches the client after the progress itself.
     let (tx, rx) = mpsc::channel::<(Bytes, Option<u64>)>(8);
     let delivering = conn.clone();
     tokio::spawn(async move {
@@ -86,7 +91,7 @@ pub(in crate::dialects::classic) fn respond(
         let conn = delivering.clone();
         async move {
             if let Some(position) = handed {
-                conn.mark_delivered(position);
+                conn.mark_delivered_after(position, SETTLE);
             }
             let (chunk, position) = rx.recv().await?;
             Some((Ok::<_, Infallible>(chunk), (rx, position)))
