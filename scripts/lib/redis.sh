@@ -16,20 +16,8 @@ redis_port=""
 redis_url=""
 
 ensure_redis_server() {
-  command -v redis-server >/dev/null 2>&1 && return 0
-  local sudo=""
-  [[ "$(id -u)" == 0 ]] || sudo="sudo"
-  echo "installing redis-server (Debian package)" >&2
-  local log
-  log="$(mktemp)"
-  if ! $sudo env DEBIAN_FRONTEND=noninteractive sh -c "apt-get update -qq && apt-get install -y -qq redis-server" >"$log" 2>&1; then
-    cat "$log" >&2
-    rm -f "$log"
-    echo "could not install redis-server" >&2
-    return 1
-  fi
-  rm -f "$log"
-  command -v redis-server >/dev/null 2>&1
+  source "$(dirname "${BASH_SOURCE[0]}")/packages.sh"
+  ensure_packages redis-server=redis-server
 }
 
 free_port() {
