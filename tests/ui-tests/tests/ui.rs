@@ -5,7 +5,7 @@
 //! layout change between releases, so on another compiler version these comparisons may fail
 //! while the macro is fine (the `*_not_serializable` cases also list which types implement
 //! serde's traits, so they move with the dependency graph too). Regenerate them with
-//! `TRYBUILD=overwrite cargo test -p signalr-tests --test ui`, then read every changed
+//! `TRYBUILD=overwrite cargo test -p signalr-ui-tests --test ui`, then read every changed
 //! `.stderr`: each error must point at the offending token and say what to do.
 
 #[test]

@@ -2,7 +2,7 @@
 //! once it is built (so a clone made before can never run without it).
 //!
 //! Regenerate the expected output with
-//! `TRYBUILD=overwrite cargo test -p signalr-tests --test ui_server` (rustc 1.95).
+//! `TRYBUILD=overwrite cargo test -p signalr-ui-tests --test ui_server` (rustc 1.95).
 
 #[test]
 fn ui_server() {
