@@ -46,6 +46,7 @@
 mod arguments;
 mod builder;
 mod calls;
+pub mod classic;
 mod config;
 mod connection;
 mod driver;
