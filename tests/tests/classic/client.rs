@@ -270,6 +270,8 @@ async fn caller_state_round_trips_over_each_transport() {
 struct Proxy {
     addr: SocketAddr,
     links: Arc<Mutex<Vec<JoinHandle<()>>>>,
+    /// While set, connections are accepted and dropped at once (the server is gone).
+    down: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Proxy {
@@ -277,9 +279,13 @@ impl Proxy {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let links: Arc<Mutex<Vec<JoinHandle<()>>>> = Arc::default();
-        let list = links.clone();
+        let down: Arc<std::sync::atomic::AtomicBool> = Arc::default();
+        let (list, is_down) = (links.clone(), down.clone());
         tokio::spawn(async move {
             while let Ok((mut inbound, _)) = listener.accept().await {
+                if is_down.load(std::sync::atomic::Ordering::SeqCst) {
+                    continue;
+                }
                 let link = tokio::spawn(async move {
                     if let Ok(mut outbound) = tokio::net::TcpStream::connect(upstream).await {
                         let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
@@ -288,7 +294,11 @@ impl Proxy {
                 list.lock().unwrap().push(link);
             }
         });
-        Proxy { addr, links }
+        Proxy { addr, links, down }
+    }
+
+    fn set_down(&self, down: bool) {
+        self.down.store(down, std::sync::atomic::Ordering::SeqCst);
     }
 
     fn cut(&self) {
@@ -350,5 +360,100 @@ async fn a_dropped_transport_reconnects_and_every_message_arrives_once() {
         assert_eq!(ConformanceProxy::new(a.clone()).add(1, 2).await.unwrap(), 3);
         a.stop().await;
         b.stop().await;
+    }
+}
+
+/// A classic endpoint for the conformance hub with `options`, at `http://…/signalr`.
+async fn endpoint_with(options: signalr_server::ClassicOptions) -> String {
+    let server = HubServer::new(signalr_examples::conformance::hub());
+    let classic = signalr_server::ClassicEndpoint::builder()
+        .hub(&server)
+        .options(options)
+        .build();
+    let app: axum::Router = classic.router("/signalr");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/signalr")
+}
+
+#[tokio::test]
+async fn transports_fall_back_in_the_classic_order() {
+    let server = Server::start(Vec::new(), None).await;
+    let url = server.url("/signalr");
+    let cases = [
+        (Transports::ALL, TransportType::WebSockets),
+        (
+            Transports::SERVER_SENT_EVENTS | Transports::LONG_POLLING,
+            TransportType::ServerSentEvents,
+        ),
+    ];
+    for (allowed, used) in cases {
+        let (c, _) = connect(&url, allowed).await;
+        assert_eq!(c.transport(), Some(used), "{allowed:?}");
+        c.stop().await;
+        assert_eq!(c.transport(), None);
+    }
+    // A server without WebSockets: the client falls back to Server-Sent Events.
+    let mut options = signalr_server::ClassicOptions::default();
+    options.transports = vec![
+        signalr_protocol::classic::ClassicTransport::ServerSentEvents,
+        signalr_protocol::classic::ClassicTransport::LongPolling,
+    ];
+    let url = endpoint_with(options).await;
+    let (c, _) = connect(&url, Transports::ALL).await;
+    assert_eq!(c.transport(), Some(TransportType::ServerSentEvents));
+    assert_eq!(ConformanceProxy::new(c.clone()).add(1, 2).await.unwrap(), 3);
+    c.stop().await;
+    // Nothing the client allows works: each transport says why.
+    let err = ClassicHubConnection::builder(&url, "conformance")
+        .transports(Transports::WEB_SOCKETS)
+        .build()
+        .start()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "Unable to connect to the server with any of the available transports. \
+         ServerSentEvents failed: 'ServerSentEvents' is disabled by the client. \
+         LongPolling failed: 'LongPolling' is disabled by the client."
+    );
+}
+
+#[tokio::test]
+async fn a_server_gone_for_longer_than_the_disconnect_timeout_closes_the_connection() {
+    let mut options = signalr_server::ClassicOptions::default();
+    options.disconnect_timeout = Duration::from_secs(2);
+    options.keep_alive = Some(Duration::from_millis(500));
+    let url = endpoint_with(options).await;
+    let upstream: SocketAddr = url
+        .trim_start_matches("http://")
+        .trim_end_matches("/signalr")
+        .parse()
+        .unwrap();
+    let proxy = Proxy::start(upstream).await;
+    let through_proxy = format!("http://{}/signalr", proxy.addr);
+    for (transport, allowed) in EACH {
+        let (c, _) = connect(&through_proxy, allowed).await;
+        let (tx, mut closed) = mpsc::unbounded_channel();
+        c.on_close(move |e| {
+            let _ = tx.send(e.map(ToString::to_string));
+        });
+        proxy.set_down(true);
+        proxy.cut();
+        let reason = within(&format!("{transport:?}"), closed.recv())
+            .await
+            .unwrap();
+        assert_eq!(
+            reason.as_deref(),
+            Some("Couldn't reconnect within the configured timeout of 2000 ms, disconnecting."),
+            "{transport:?}"
+        );
+        assert_eq!(c.state(), ClassicState::Disconnected);
+        assert!(matches!(
+            ConformanceProxy::new(c.clone()).add(1, 2).await,
+            Err(ClientError::NotConnected)
+        ));
+        proxy.set_down(false);
     }
 }

@@ -63,7 +63,7 @@ use tokio_util::sync::CancellationToken;
 pub use builder::{ClassicHubConnectionBuilder, DEFAULT_TRANSPORT_CONNECT_TIMEOUT};
 
 use crate::arguments::{CallArguments, RawCall};
-use crate::calls::{PayloadStream, Subscription, subscribe};
+use crate::calls::{PayloadStream, Subscription};
 use crate::engine::{HandlerResult, Handlers};
 use crate::error::ClientError;
 use crate::hub_client::HubClient;
@@ -511,12 +511,16 @@ impl HubClient for ClassicHubConnection {
         F: Fn(Arguments<'static>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = HandlerResult> + Send + 'static,
     {
+        // Keyed by hub and method: the server names both in each call.
         let key = format!("{}.{method}", self.hub);
-        subscribe(
-            &self.shared().handlers,
-            &key,
-            Arc::new(move |args| handler(args).boxed()),
-        )
+        let handlers = &self.shared().handlers;
+        let id = handlers.add(&key, Arc::new(move |args| handler(args).boxed()));
+        let weak = Arc::downgrade(handlers);
+        Subscription::new(method, move || {
+            if let Some(h) = weak.upgrade() {
+                h.remove(&key, id);
+            }
+        })
     }
 
     fn on_close(&self, callback: impl Fn(Option<&ClientError>) + Send + Sync + 'static) {
