@@ -403,7 +403,109 @@ fn form_body(data: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
+    use crate::config::Config;
+
+    fn session() -> Session {
+        let negotiated: NegotiateResponse = serde_json::from_str(
+            r#"{"Url":"/signalr","ConnectionToken":"t","ConnectionId":"id","KeepAliveTimeout":20.0,"DisconnectTimeout":30.0,"ConnectionTimeout":110.0,"TryWebSockets":true,"ProtocolVersion":"1.5","TransportConnectTimeout":5.0,"LongPollDelay":0.0}"#,
+        )
+        .unwrap();
+        let config = ClassicConfig {
+            base: Config::new("http://127.0.0.1:1/signalr".into()),
+            hubs: vec!["chat".into()],
+            transport_connect_timeout: Duration::from_secs(5),
+        };
+        let urls = Urls {
+            base: reqwest::Url::parse("http://127.0.0.1:1/signalr").unwrap(),
+            transport: "longPolling",
+            token: "t".into(),
+            data: "[]".into(),
+        };
+        Session::new(
+            config,
+            reqwest::Client::new(),
+            negotiated,
+            TransportType::LongPolling,
+            urls,
+            Arc::default(),
+            Arc::default(),
+        )
+    }
+
+    #[test]
+    fn documents_complete_calls_feed_streams_and_keep_state() {
+        let s = session();
+        lock(&s.states)
+            .entry("chat".into())
+            .or_default()
+            .insert("user".into(), Value::from("ada"));
+        let (tx, mut rx) = oneshot::channel();
+        let (id, text) = s
+            .prepare(
+                "Chat",
+                "Send",
+                Arguments::empty(signalr_protocol::Protocol::Json),
+                Reply::Invoke(tx),
+            )
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(text).unwrap(),
+            r#"{"H":"Chat","M":"Send","A":[],"I":0,"S":{"user":"ada"}}"#
+        );
+        let (stx, mut srx) = mpsc::unbounded_channel();
+        let (sid, _) = s
+            .prepare(
+                "chat",
+                "Count",
+                Arguments::empty(signalr_protocol::Protocol::Json),
+                Reply::Stream(stx),
+            )
+            .unwrap();
+        assert_eq!((id.as_str(), sid.as_str()), ("0", "1"));
+
+        let h = s
+            .handle(br#"{"C":"d-1-A,1","S":1,"G":"g1","M":[{"I":"P|1","P":{"I":"1","D":7}}]}"#)
+            .unwrap();
+        assert!(h.initialized && !h.reconnect);
+        assert_eq!(srx.try_recv().unwrap().unwrap().as_bytes(), b"7");
+        assert_eq!(
+            (s.cursor().as_deref(), s.groups_token().as_deref()),
+            (Some("d-1-A,1"), Some("g1"))
+        );
+        s.handle(br#"{"I":"1"}"#).unwrap();
+        assert!(srx.try_recv().is_err(), "the response ends the stream");
+
+        s.handle(br#"{"S":{"count":3},"R":true,"I":"0"}"#).unwrap();
+        assert_eq!(rx.try_recv().unwrap().unwrap().unwrap().as_bytes(), b"true");
+        let state = lock(&s.states)["chat"].clone();
+        assert_eq!(
+            Value::Object(state),
+            serde_json::json!({ "user": "ada", "count": 3 })
+        );
+
+        let (tx, mut rx) = oneshot::channel();
+        s.prepare(
+            "chat",
+            "Fail",
+            Arguments::empty(signalr_protocol::Protocol::Json),
+            Reply::Invoke(tx),
+        )
+        .unwrap();
+        s.handle(br#"{"I":"2","H":true,"E":"Room is full","D":{"max":10}}"#)
+            .unwrap();
+        assert!(matches!(rx.try_recv().unwrap(), Err(ClientError::Hub(e)) if e == "Room is full"));
+
+        assert!(s.handle(br#"{}"#).is_ok());
+        assert!(s.handle(br#"{"C":"x","T":1,"M":[]}"#).unwrap().reconnect);
+        assert!(matches!(
+            s.handle(br#"{"C":"x","E":"gone","M":[]}"#),
+            Err(ClientError::ServerClosed(e)) if e == "gone"
+        ));
+        assert!(s.handle(b"not json").is_err());
+    }
 
     #[test]
     fn form_bodies_are_encoded() {
