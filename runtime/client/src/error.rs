@@ -42,6 +42,10 @@ pub enum Operation {
     Send,
     /// The hub handshake.
     Handshake,
+    /// A classic connection's `/start` request.
+    Start,
+    /// A classic transport's init message.
+    Initialize,
 }
 
 impl fmt::Display for Operation {
@@ -53,6 +57,8 @@ impl fmt::Display for Operation {
             Operation::Poll => "a long poll",
             Operation::Send => "sending",
             Operation::Handshake => "the handshake",
+            Operation::Start => "the start request",
+            Operation::Initialize => "the init message",
         })
     }
 }
@@ -252,6 +258,27 @@ pub enum ClientError {
     /// A result, stream item or handler argument did not deserialize into the wanted type.
     #[error(transparent)]
     Bind(#[from] BindError),
+    /// The call needs something the connection's dialect cannot express (an upload stream
+    /// on a classic ASP.NET SignalR connection, say).
+    #[error("{0}")]
+    NotSupported(&'static str),
+    /// A classic server speaks a protocol version older than the client supports.
+    #[error(
+        "You are using a version of the client that isn't compatible with the server. Client version {client}, server version {server}."
+    )]
+    IncompatibleServer {
+        /// The client's protocol version.
+        client: String,
+        /// The server's.
+        server: String,
+    },
+    /// A classic server answered `/start` with something other than `started`.
+    #[error("Invalid start response: '{0}'. Stopping the connection.")]
+    InvalidStartResponse(String),
+    /// A classic connection's transport dropped and could not be reconnected within the
+    /// server's disconnect timeout.
+    #[error("Couldn't reconnect within the configured timeout of {} ms, disconnecting.", .0.as_millis())]
+    ReconnectTimeout(Duration),
 }
 
 /// An error with a plain message, for sources that are not errors of another crate.

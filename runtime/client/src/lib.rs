@@ -40,12 +40,17 @@
 //! timeout, a connected session by the server timeout; and every message received is
 //! bounded by the maximum receive message size.
 //!
+//! [`classic::ClassicHubConnection`] is a client of classic ASP.NET SignalR 2.x servers on
+//! the same transports' plumbing; it implements [`HubClient`] too, so generated proxies and
+//! receivers work over either.
+//!
 //! The hub protocol itself (JSON and MessagePack, framing, handshake, negotiate) is
 //! `signalr-protocol`, re-exported here as [`protocol`].
 
 mod arguments;
 mod builder;
 mod calls;
+pub mod classic;
 mod config;
 mod connection;
 mod driver;

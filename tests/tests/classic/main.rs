@@ -11,6 +11,7 @@
 )]
 
 mod bad_input;
+mod client;
 mod peer;
 
 use reqwest::StatusCode;

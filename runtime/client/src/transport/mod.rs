@@ -10,8 +10,8 @@
 pub(crate) mod http;
 mod long_polling;
 mod negotiate;
-mod sse;
-mod websocket;
+pub(crate) mod sse;
+pub(crate) mod websocket;
 
 use std::time::Duration;
 

@@ -96,9 +96,24 @@ pub(crate) struct EventStreamParser {
     event_has_data: bool,
     /// The last line ended with `\r`: a `\n` right after it belongs to the same line end.
     after_cr: bool,
+    /// Ends each event's data with [`EVENT_END`] (for streams whose events are documents
+    /// of their own).
+    mark_ends: bool,
 }
 
+/// What [`EventStreamParser::marking_event_ends`] writes after each event's data: the
+/// record separator, which no JSON text holds unescaped.
+pub(crate) const EVENT_END: u8 = 0x1e;
+
 impl EventStreamParser {
+    /// A parser that ends each event's data with [`EVENT_END`].
+    pub(crate) fn marking_event_ends() -> Self {
+        EventStreamParser {
+            mark_ends: true,
+            ..EventStreamParser::default()
+        }
+    }
+
     /// Parses `chunk`, appending the event data it completes or continues to `out`.
     pub(crate) fn feed(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
         let mut rest = chunk;
@@ -135,6 +150,9 @@ impl EventStreamParser {
                         b'\r' | b'\n' => {
                             if self.name.is_empty() {
                                 // A blank line ends the event.
+                                if self.mark_ends && self.event_has_data {
+                                    out.push(EVENT_END);
+                                }
                                 self.event_has_data = false;
                             } else if self.name == b"data" {
                                 // `data` without a colon: an empty data line.
@@ -216,6 +234,18 @@ mod tests {
                 "piece size {piece}"
             );
         }
+    }
+
+    #[test]
+    fn event_ends_can_be_marked() {
+        let mut parser = EventStreamParser::marking_event_ends();
+        let mut out = Vec::new();
+        parser.feed(
+            b"data: initialized\n\ndata: {}\r\n\r\n\ndata: {\"C\"",
+            &mut out,
+        );
+        parser.feed(b":1}\n\n", &mut out);
+        assert_eq!(out, b"initialized\x1e{}\x1e{\"C\":1}\x1e".to_vec());
     }
 
     #[test]
