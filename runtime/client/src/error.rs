@@ -252,6 +252,10 @@ pub enum ClientError {
     /// A result, stream item or handler argument did not deserialize into the wanted type.
     #[error(transparent)]
     Bind(#[from] BindError),
+    /// A SignalARRR server failed the call with its structured error (code, exception type,
+    /// message); the text is the message.
+    #[error("{0}")]
+    Remote(Box<crate::signalarrr::RemoteError>),
 }
 
 /// An error with a plain message, for sources that are not errors of another crate.

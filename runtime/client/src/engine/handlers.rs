@@ -67,7 +67,7 @@ impl Handlers {
     }
 
     /// The handlers of `method`, in registration order.
-    fn get(&self, method: &str) -> Vec<Handler> {
+    pub(crate) fn get(&self, method: &str) -> Vec<Handler> {
         self.map
             .read()
             .ok()
