@@ -3,7 +3,7 @@
 //! typed proxies and receivers `#[hub_contract]` generates, unchanged, over the tunnelling
 //! connection — calls with and without results, streams, the error envelope, the server's
 //! calls (client results, messages, a stream the server asks for) and cancellation both
-//! ways.
+//! ways, the message credential and the challenge.
 
 #![allow(clippy::unwrap_used, clippy::panic)]
 
@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use signalr::{Caller, CancellationToken, hub_contract};
+use signalr::{Caller, CancellationToken, HubStream, hub_contract};
 use signalr_examples::signalarrr_test::{
     ExtraMethodsProxy, TestClientMethods, TestClientMethodsReceiver, TestHubProxy,
 };
@@ -19,8 +19,8 @@ use signalr_hub_client::signalarrr::SignalarrrConnection;
 use signalr_hub_client::{
     Arguments, ClientError, HubClient, HubConnectionBuilder, Payload, Protocol, RawCall,
 };
-use signalr_server::signalarrr::SignalArrr;
-use signalr_server::{HubServer, RouterExt};
+use signalr_server::signalarrr::{SignalArrr, SignalArrrOptions};
+use signalr_server::{AuthRequest, HubServer, Identity, Requirement, RouterExt};
 use tokio::sync::mpsc;
 
 /// How long anything the test waits for may take.
@@ -368,20 +368,120 @@ async fn cancellation_both_ways() {
     }
 }
 
+/// A hub whose methods need an authenticated user.
+#[hub_contract(name = "Arrr.ISecureHub")]
+trait SecureHub {
+    /// A secret.
+    async fn secret(&self) -> String;
+    /// `0..count`, one item every `delay` milliseconds.
+    fn ticks(&self, count: i32, delay: u64) -> HubStream<i32>;
+}
+
+struct Secure;
+
+impl SecureHub for Secure {
+    async fn secret(&self) -> String {
+        "s3cret".into()
+    }
+
+    fn ticks(&self, count: i32, delay: u64) -> HubStream<i32> {
+        Box::pin(futures_util::stream::unfold(0, move |i| async move {
+            if i >= count {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+            Some((Ok(i), i + 1))
+        }))
+    }
+}
+
 #[tokio::test]
-async fn a_credential_rides_along_and_upload_streams_are_refused() {
+async fn the_message_credential_authorizes_calls_and_answers_the_challenge() {
+    let hub = SecureHubDispatch::hub(Secure)
+        .require_method("Secret", Requirement::authenticated())
+        .require_method("Ticks", Requirement::authenticated());
+    // Tokens starting with `good` are valid users.
+    let server = HubServer::builder(hub)
+        .authenticate(|r: &AuthRequest<'_>| {
+            let user = r
+                .bearer_token()
+                .filter(|t| t.starts_with("good"))
+                .map(Identity::new);
+            async move { Ok(user) }
+        })
+        .build()
+        .unwrap();
+    let mut options = SignalArrrOptions::default();
+    // A checked credential stands for 30 ms: a longer stream is challenged on the way.
+    options.auth_cache_duration = Duration::from_millis(30);
+    let endpoint = SignalArrr::builder(&server).options(options).build();
+    let addr = serve(endpoint.router("/signalr/secure")).await;
+    for protocol in Protocol::ALL {
+        // Without a credential the method refuses.
+        let anonymous = connect(&addr, "/signalr/secure", protocol).await;
+        let e = remote(
+            SecureHubProxy::new(anonymous.clone())
+                .secret()
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!(e.code.as_deref(), Some("unauthorized"));
+        anonymous.stop().await;
+
+        // With one, calls go through; the stream outlives the checked credential, so the
+        // server asks for it again (ChallengeAuthentication) and gets it.
+        let asked = Arc::new(Mutex::new(0_u32));
+        let counter = asked.clone();
+        let connection = HubConnectionBuilder::new(format!("http://{addr}/signalr/secure"))
+            .protocol(protocol)
+            .build();
+        let arrr = SignalarrrConnection::new(connection).with_credential(move || {
+            *counter.lock().unwrap() += 1;
+            "good-token".into()
+        });
+        arrr.start().await.unwrap();
+        let proxy = SecureHubProxy::new(arrr.clone());
+        assert_eq!(proxy.secret().await.unwrap(), "s3cret");
+        let items: Vec<i32> = proxy.ticks(4, 50).map(Result::unwrap).collect().await;
+        assert_eq!(items, [0, 1, 2, 3]);
+        // Two calls, and at least one challenge answered.
+        assert!(*asked.lock().unwrap() > 2, "{}", asked.lock().unwrap());
+
+        // A credential that is no longer valid ends the stream at the challenge.
+        let valid = Arc::new(Mutex::new(true));
+        let flag = valid.clone();
+        let connection = HubConnectionBuilder::new(format!("http://{addr}/signalr/secure"))
+            .protocol(protocol)
+            .build();
+        let arrr = SignalarrrConnection::new(connection).with_credential(move || {
+            if *flag.lock().unwrap() {
+                "good-token"
+            } else {
+                "revoked"
+            }
+            .into()
+        });
+        arrr.start().await.unwrap();
+        let mut ticks = SecureHubProxy::new(arrr.clone()).ticks(10, 50);
+        assert_eq!(ticks.next().await.unwrap().unwrap(), 0);
+        *valid.lock().unwrap() = false;
+        let mut failure = None;
+        while let Some(item) = ticks.next().await {
+            if let Err(e) = item {
+                failure = Some(e);
+                break;
+            }
+        }
+        let e = remote(failure.expect("the stream ended without an error"));
+        assert_eq!(e.code.as_deref(), Some("unauthorized"), "{e:?}");
+        arrr.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn upload_streams_are_refused() {
     let addr = start_test_server().await;
-    let connection = HubConnectionBuilder::new(format!("http://{addr}/signalr/testhub")).build();
-    let arrr = SignalarrrConnection::new(connection).with_credential(|| "probe-token".into());
-    arrr.start().await.unwrap();
-    // The endpoint ignores credentials of methods without requirements; the call works.
-    assert_eq!(
-        TestHubProxy::new(arrr.clone())
-            .echo("x".into())
-            .await
-            .unwrap(),
-        "x"
-    );
+    let arrr = connect(&addr, "/signalr/testhub", Protocol::Json).await;
     // Upload streams cannot be tunnelled: the call fails before anything is sent.
     let args = Arguments::writer(Protocol::Json, 0).finish();
     let call = RawCall::new(Ok(args)).with_stream(signalr_hub_client::ClientStream::new(
@@ -389,6 +489,13 @@ async fn a_credential_rides_along_and_upload_streams_are_refused() {
     ));
     let e = arrr.invoke_raw("Echo", call, None).await.unwrap_err();
     assert!(e.to_string().contains("upload streams"), "{e}");
+    assert_eq!(
+        TestHubProxy::new(arrr.clone())
+            .echo("x".into())
+            .await
+            .unwrap(),
+        "x"
+    );
     arrr.stop().await;
 }
 
