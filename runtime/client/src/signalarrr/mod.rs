@@ -175,20 +175,14 @@ impl Inner {
 }
 
 /// Serves one `InvokeServerRequest` or `InvokeServerMessage`.
-fn serve(
-    inner: Weak<Inner>,
-    args: Arguments<'static>,
-    wants_result: bool,
-) -> impl Future<Output = HandlerResult> + Send + 'static {
-    async move {
-        let Some(inner) = inner.upgrade() else {
-            return Ok(None);
-        };
-        let Some(request) = ServerRequest::parse(&args) else {
-            return Err("The call carries no ServerRequestMessage.".to_owned());
-        };
-        receiver::handle(&inner.handlers, &inner.connection, request, wants_result).await
-    }
+async fn serve(inner: Weak<Inner>, args: Arguments<'static>, wants_result: bool) -> HandlerResult {
+    let Some(inner) = inner.upgrade() else {
+        return Ok(None);
+    };
+    let Some(request) = ServerRequest::parse(&args) else {
+        return Err("The call carries no ServerRequestMessage.".to_owned());
+    };
+    receiver::handle(&inner.handlers, &inner.connection, request, wants_result).await
 }
 
 impl HubClient for SignalarrrConnection {
