@@ -279,6 +279,10 @@ pub enum ClientError {
     /// server's disconnect timeout.
     #[error("Couldn't reconnect within the configured timeout of {} ms, disconnecting.", .0.as_millis())]
     ReconnectTimeout(Duration),
+    /// A SignalARRR server failed the call with its structured error (code, exception type,
+    /// message); the text is the message.
+    #[error("{0}")]
+    Remote(Box<crate::signalarrr::RemoteError>),
 }
 
 /// An error with a plain message, for sources that are not errors of another crate.

@@ -58,6 +58,7 @@ mod engine;
 mod error;
 mod hub_client;
 mod reconnect;
+pub mod signalarrr;
 mod stateful;
 mod transport;
 
