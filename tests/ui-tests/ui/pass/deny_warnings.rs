@@ -6,7 +6,7 @@
 use futures_util::StreamExt;
 use signalr::{Caller, CancellationToken, HubError, HubStream, UploadStream};
 
-include!("../../contracts/shapes.rs");
+include!("../../../contracts/shapes.rs");
 
 struct ShapesImpl;
 

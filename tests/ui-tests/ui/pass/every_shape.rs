@@ -5,7 +5,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use signalr::{Caller, CancellationToken, HubError, HubStream, UploadStream};
 
-include!("../../contracts/shapes.rs");
+include!("../../../contracts/shapes.rs");
 
 struct ShapesImpl;
 
