@@ -1,6 +1,7 @@
 //! The chat hub, served: `cargo run --example chat-server -- --listen 127.0.0.1:5000`
-//! serves it at `/hubs/chat` to plain SignalR clients and at `/signalr/chat` to SignalARRR
-//! clients (one set of rooms for both; JSON and MessagePack, every transport) until
+//! serves it at `/hubs/chat` to plain SignalR clients, at `/signalr/chat` to SignalARRR
+//! clients and at `/signalr` (hub `Chat`) to classic ASP.NET SignalR 2.x clients (one set of
+//! rooms for all; JSON and MessagePack where the dialect has them, every transport) until
 //! SIGINT/SIGTERM.
 //!
 //! With `--web DIR` it also serves the files in `DIR` at `/`, so a web page built from

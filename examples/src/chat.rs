@@ -8,7 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use signalr::server::signalarrr::SignalArrr;
-use signalr::server::{Hub, HubServer, RouterExt};
+use signalr::server::{ClassicEndpoint, Hub, HubServer, RouterExt};
 use signalr::{Caller, HubError, HubStream, hub_contract};
 
 /// How many messages a room remembers.
@@ -215,11 +215,16 @@ pub const PATH: &str = "/hubs/chat";
 /// Where the same hub is served to SignalARRR clients.
 pub const SIGNALARRR_PATH: &str = "/signalr/chat";
 
-/// The routes of a chat server: `server`'s hub at [`PATH`] for plain SignalR clients and at
-/// [`SIGNALARRR_PATH`] for SignalARRR clients, one set of rooms for both (a plain client
-/// and a SignalARRR client in one room hear each other).
+/// Where the same hub is served to classic ASP.NET SignalR 2.x clients (hub `Chat`).
+pub const CLASSIC_PATH: &str = "/signalr";
+
+/// The routes of a chat server: `server`'s hub at [`PATH`] for plain SignalR clients, at
+/// [`SIGNALARRR_PATH`] for SignalARRR clients and at [`CLASSIC_PATH`] (hub `Chat`) for
+/// classic ASP.NET SignalR 2.x clients, one set of rooms for all three (clients of each
+/// dialect in one room hear each other).
 pub fn router(server: &HubServer) -> axum::Router {
     axum::Router::new()
         .hub(PATH, server)
         .merge(SignalArrr::new(server).router(SIGNALARRR_PATH))
+        .merge(ClassicEndpoint::new(server).router(CLASSIC_PATH))
 }

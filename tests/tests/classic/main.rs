@@ -1,6 +1,7 @@
 //! The classic (ASP.NET SignalR 2.x) endpoint over real sockets on 127.0.0.1, driven by a
 //! peer written from the reference notes: negotiate, each transport end to end, hub calls,
-//! progress, caller state, server-to-client calls, groups, resuming from a cursor, and the
+//! progress, caller state, server-to-client calls, groups, resuming from a cursor, the
+//! Rust classic client, the chat example in three dialects at once, and the
 //! classic answers to bad input with other connections unaffected.
 
 #![allow(
@@ -11,6 +12,7 @@
 )]
 
 mod bad_input;
+mod chat;
 mod client;
 mod peer;
 
