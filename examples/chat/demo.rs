@@ -1,5 +1,7 @@
-//! The chat example in one command: a chat server and three Rust clients (two speaking
-//! JSON, one MessagePack), all written against the one `Chat` contract.
+//! The chat example in one command: a chat server speaking three dialects and five Rust
+//! clients, all written against the one `Chat` contract: three over ASP.NET Core SignalR
+//! (two speaking JSON, one MessagePack), one over SignalARRR and one over classic ASP.NET
+//! SignalR 2.x, in one room.
 //!
 //! ```text
 //! cargo run --example chat
@@ -10,9 +12,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use signalr::client::classic::ClassicHubConnection;
+use signalr::client::signalarrr::SignalarrrConnection;
 use signalr::client::{HubConnection, HubConnectionBuilder, Protocol};
-use signalr::server::{HubServer, RouterExt};
-use signalr_examples::chat::{ChatClient, ChatClientReceiver, ChatMessage, ChatProxy};
+use signalr::server::HubServer;
+use signalr_examples::chat::{
+    self, CLASSIC_PATH, ChatClient, ChatClientReceiver, ChatMessage, ChatProxy, PATH,
+    SIGNALARRR_PATH,
+};
 
 /// A client that prints what the server tells it and remembers the messages.
 #[derive(Clone)]
@@ -41,6 +48,22 @@ impl ChatClient for Screen {
     }
 }
 
+impl Screen {
+    fn new(who: &'static str) -> Self {
+        Self {
+            who,
+            seen: Arc::default(),
+        }
+    }
+
+    fn saw(&self, from: &str, text: &str) -> bool {
+        self.seen
+            .lock()
+            .map(|s| s.iter().any(|m| m.from == from && m.text == text))
+            .unwrap_or(false)
+    }
+}
+
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 async fn connect(
@@ -49,10 +72,7 @@ async fn connect(
     protocol: Protocol,
 ) -> Result<(HubConnection, ChatProxy, Screen), Error> {
     let connection = HubConnectionBuilder::new(url).protocol(protocol).build();
-    let screen = Screen {
-        who,
-        seen: Arc::default(),
-    };
+    let screen = Screen::new(who);
     // The registrations live as long as the connection; dropping the handles keeps them.
     let _ = ChatClientReceiver::register(&connection, screen.clone());
     connection.start().await?;
@@ -62,13 +82,16 @@ async fn connect(
 
 async fn run() -> Result<(), Error> {
     let server = HubServer::new(signalr_examples::chat::hub());
-    let app = axum::Router::new().hub("/hubs/chat", &server);
+    let app = chat::router(&server);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}/hubs/chat", listener.local_addr()?);
+    let base = format!("http://{}", listener.local_addr()?);
+    let url = format!("{base}{PATH}");
     tokio::spawn(async move { axum::serve(listener, app).await });
-    println!("chat server at {url}");
+    println!(
+        "chat server at {url}, for SignalARRR clients at {base}{SIGNALARRR_PATH}, for classic clients at {base}{CLASSIC_PATH}"
+    );
 
-    let (alice_conn, alice, _alice_screen) = connect(&url, "alice", Protocol::Json).await?;
+    let (alice_conn, alice, alice_screen) = connect(&url, "alice", Protocol::Json).await?;
     let (bob_conn, bob, bob_screen) = connect(&url, "bob", Protocol::MessagePack).await?;
 
     let there = alice.join("lobby".into(), "alice".into()).await?;
@@ -98,24 +121,46 @@ async fn run() -> Result<(), Error> {
     bob.leave("lobby".into()).await?;
     tokio::time::sleep(Duration::from_millis(100)).await;
 
+    // The same contract, proxy and receiver over the server's two other dialects.
+    let dave_conn = SignalarrrConnection::new(
+        HubConnectionBuilder::new(format!("{base}{SIGNALARRR_PATH}")).build(),
+    );
+    let _ = ChatClientReceiver::register(&dave_conn, Screen::new("dave"));
+    dave_conn.start().await?;
+    println!("dave connected (SignalARRR, json)");
+    let dave = ChatProxy::new(dave_conn.clone());
+    dave.join("lobby".into(), "dave".into()).await?;
+    dave.send_message("lobby".into(), "hello from SignalARRR".into())
+        .await?;
+
+    let erin_conn = ClassicHubConnection::builder(format!("{base}{CLASSIC_PATH}"), "Chat").build();
+    let _ = ChatClientReceiver::register(&erin_conn, Screen::new("erin"));
+    erin_conn.start().await?;
+    println!("erin connected (classic ASP.NET SignalR 2.x, json)");
+    let erin = ChatProxy::new(erin_conn.clone());
+    erin.join("lobby".into(), "erin".into()).await?;
+    erin.send_message("lobby".into(), "hello from classic SignalR".into())
+        .await?;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
     for c in [alice_conn, bob_conn, carol_conn] {
         c.stop().await;
     }
+    dave_conn.stop().await;
+    erin_conn.stop().await;
     server.shutdown().await;
 
-    let bob_saw = bob_screen
-        .seen
-        .lock()
-        .map(|s| s.iter().any(|m| m.from == "alice" && m.text == "hello bob"))
-        .unwrap_or(false);
-    if !bob_saw || count != 2 {
+    let bob_saw = bob_screen.saw("alice", "hello bob");
+    let alice_saw_dialects = alice_screen.saw("dave", "hello from SignalARRR")
+        && alice_screen.saw("erin", "hello from classic SignalR");
+    if !bob_saw || !alice_saw_dialects || count != 2 {
         return Err(format!(
-            "the demo went wrong: bob saw alice's message: {bob_saw}, history had {count} messages"
+            "the demo went wrong: bob saw alice's message: {bob_saw}, alice saw dave's and erin's: {alice_saw_dialects}, history had {count} messages"
         )
         .into());
     }
     println!(
-        "ok: alice's message reached bob across protocols, and the history streamed {count} messages"
+        "ok: alice's message reached bob across protocols, dave's and erin's reached alice across dialects, and the history streamed {count} messages"
     );
     Ok(())
 }
