@@ -17,6 +17,7 @@ use clap::{Parser, Subcommand};
     after_help = "Examples:\n  \
         signalr-codegen ts src/contracts.rs -o web/hub.ts\n  \
         signalr-codegen ts src/contracts.rs --protocol messagepack -o web/hub.ts\n  \
+        signalr-codegen ts src/contracts.rs --dialect signalarrr -o web/hub.ts\n  \
         signalr-codegen cs src/contracts.rs --namespace Chat.Client -o Client.cs\n  \
         signalr-codegen schema src/contracts.rs -o contract.schema.json\n  \
         signalr-codegen asyncapi src/contracts.rs -o contract.asyncapi.json\n  \
@@ -51,6 +52,17 @@ enum ProtocolArg {
     Messagepack,
 }
 
+/// How a generated TypeScript client's calls travel.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum DialectArg {
+    /// Plain SignalR: each hub method is its own target.
+    Core,
+    /// SignalARRR: calls tunnel through InvokeMessageResult, SendMessage and
+    /// StreamMessage; the server's calls arrive as InvokeServerRequest and
+    /// InvokeServerMessage.
+    Signalarrr,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
     /// TypeScript for `@microsoft/signalr`: interfaces for the DTOs, a typed proxy class per
@@ -62,6 +74,9 @@ enum Command {
         /// The hub protocol the connection uses.
         #[arg(long, value_enum, default_value = "json")]
         protocol: ProtocolArg,
+        /// How calls travel: plain SignalR hub methods, or SignalARRR's tunnelling methods.
+        #[arg(long, value_enum, default_value = "core")]
+        dialect: DialectArg,
     },
     /// C# for `Microsoft.AspNetCore.SignalR.Client`: records for the DTOs, a typed proxy per
     /// server contract, and receiver registration per client contract.
@@ -140,12 +155,21 @@ fn main() -> ExitCode {
         Err(errors) => return report(errors),
     };
     let text = match &cli.command {
-        Command::Ts { protocol, .. } => {
+        Command::Ts {
+            protocol, dialect, ..
+        } => {
             let protocol = match protocol {
                 ProtocolArg::Json => signalr_codegen::Protocol::Json,
                 ProtocolArg::Messagepack => signalr_codegen::Protocol::MessagePack,
             };
-            signalr_codegen::ts::generate(&contracts, &signalr_codegen::ts::Options { protocol })
+            let dialect = match dialect {
+                DialectArg::Core => signalr_codegen::ts::Dialect::Core,
+                DialectArg::Signalarrr => signalr_codegen::ts::Dialect::SignalArrr,
+            };
+            signalr_codegen::ts::generate(
+                &contracts,
+                &signalr_codegen::ts::Options { protocol, dialect },
+            )
         }
         Command::Cs { namespace, .. } => signalr_codegen::cs::generate(
             &contracts,

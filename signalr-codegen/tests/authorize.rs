@@ -56,6 +56,7 @@ fn typescript_documents_them() {
         &contracts(),
         &signalr_codegen::ts::Options {
             protocol: Protocol::Json,
+            ..Default::default()
         },
     )
     .unwrap();

@@ -502,8 +502,14 @@ fn generate(source: &str) -> Option<(String, String, String)> {
     let _ = std::fs::remove_dir_all(&dir);
     let contracts = contracts.unwrap_or_else(|e| panic!("{e:?}\n{source}"));
     let ts = |protocol| {
-        signalr_codegen::ts::generate(&contracts, &signalr_codegen::ts::Options { protocol })
-            .unwrap_or_else(|e| panic!("{e:?}\n{source}"))
+        signalr_codegen::ts::generate(
+            &contracts,
+            &signalr_codegen::ts::Options {
+                protocol,
+                ..Default::default()
+            },
+        )
+        .unwrap_or_else(|e| panic!("{e:?}\n{source}"))
     };
     let cs = signalr_codegen::cs::generate(&contracts, &Default::default())
         .unwrap_or_else(|e| panic!("{e:?}\n{source}"));

@@ -10,11 +10,18 @@ mod support;
 use support::{golden, repo};
 
 use signalr_codegen::Protocol;
-use signalr_codegen::ts::{Options, generate};
+use signalr_codegen::ts::{Dialect, Options, generate};
 
 fn ts_of(rel: &str, protocol: Protocol) -> String {
     let contracts = signalr_codegen::read(&repo(rel)).unwrap_or_else(|e| panic!("{e:?}"));
-    generate(&contracts, &Options { protocol }).unwrap_or_else(|e| panic!("{e:?}"))
+    generate(
+        &contracts,
+        &Options {
+            protocol,
+            ..Default::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"))
 }
 
 #[test]
@@ -169,7 +176,14 @@ fn ts_of_source(source: &str, protocol: Protocol) -> String {
     let file = dir.join("contract.rs");
     std::fs::write(&file, source).unwrap();
     let contracts = signalr_codegen::read(&file).unwrap();
-    let ts = generate(&contracts, &Options { protocol }).unwrap_or_else(|e| panic!("{e:?}"));
+    let ts = generate(
+        &contracts,
+        &Options {
+            protocol,
+            ..Default::default()
+        },
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"));
     let _ = std::fs::remove_dir_all(&dir);
     ts
 }
@@ -245,4 +259,56 @@ fn parameter_names_avoid_reserved_words() {
         "{ts}"
     );
     assert!(ts.contains("$abortable(abortSignal, () => this.connection.invoke<void>(\"Words|Put\", default_, new_, signal))"));
+}
+
+#[test]
+fn signalarrr_dialect_golden_and_tunnelling() {
+    let contracts = signalr_codegen::read(&repo("examples/src/signalarrr_test.rs")).unwrap();
+    let options = Options {
+        dialect: Dialect::SignalArrr,
+        ..Default::default()
+    };
+    let ts = generate(&contracts, &options).unwrap_or_else(|e| panic!("{e:?}"));
+    golden("tests/golden/signalarrr/client.ts", &ts);
+    // Calls tunnel through SignalARRR's fixed methods, naming the method in the message.
+    assert!(ts.contains(
+        r#"this.connection.invoke<string>("InvokeMessageResult", $request(this.#authorization, "TestShared.ITestServerMethods|Echo", [text]))"#
+    ));
+    assert!(ts.contains(
+        r#"this.connection.send("SendMessage", $request(this.#authorization, "TestShared.ITestServerMethods|SubscribeViaSend", [group]))"#
+    ));
+    assert!(ts.contains(
+        r#"this.connection.stream<number>("StreamMessage", $request(this.#authorization, "TestShared.ITestServerMethods|Counter", [count, delay]))"#
+    ));
+    assert!(ts.contains(r#""ExtraMethods|CustomEcho""#));
+    // Receivers answer the server's two call kinds and read the message's argument slots.
+    assert!(ts.contains(r#"connection.on("InvokeServerRequest""#));
+    assert!(ts.contains(r#"connection.on("InvokeServerMessage""#));
+    assert!(ts.contains(
+        r#"[["TestShared.ITestClientMethods|GetById", "GetById"], ($args: unknown[]) => receiver.getById($args[0] as string)]"#
+    ));
+    assert!(ts.contains("this.routes.get(method.toLowerCase())"));
+    // No plain hub method is a target.
+    assert!(!ts.contains(r#".invoke<string>("TestShared"#));
+    assert!(!ts.contains("handlers.on(["));
+    // The default dialect is unchanged: plain targets.
+    let plain = generate(&contracts, &Options::default()).unwrap();
+    assert!(
+        plain.contains(
+            r#"this.connection.invoke<string>("TestShared.ITestServerMethods|Echo", text)"#
+        )
+    );
+    assert!(!plain.contains("InvokeMessageResult"));
+}
+
+#[test]
+fn signalarrr_dialect_rejects_upload_streams() {
+    let contracts = signalr_codegen::read(&repo("examples/src/conformance.rs")).unwrap();
+    let options = Options {
+        dialect: Dialect::SignalArrr,
+        ..Default::default()
+    };
+    let errors = generate(&contracts, &options).unwrap_err();
+    let text = format!("{errors:?}");
+    assert!(text.contains("upload stream cannot tunnel"), "{text}");
 }

@@ -55,16 +55,19 @@ pub(crate) struct TsHubs<'c, 'a> {
     current: Option<HubNames>,
     members: Members,
     markers: bool,
+    /// Whether calls tunnel through SignalARRR's fixed hub methods.
+    signalarrr: bool,
 }
 
 impl<'c, 'a> TsHubs<'c, 'a> {
-    pub(crate) fn new(cx: &'c mut Cx<'a>, hubs: Vec<HubNames>) -> Self {
+    pub(crate) fn new(cx: &'c mut Cx<'a>, hubs: Vec<HubNames>, signalarrr: bool) -> Self {
         TsHubs {
             cx,
             hubs: hubs.into(),
             current: None,
             members: Members::default(),
             markers: false,
+            signalarrr,
         }
     }
 }
@@ -103,6 +106,13 @@ impl HubEmitter for TsHubs<'_, '_> {
         self.markers = false;
         if hub.side == Side::Client {
             self.cx.uses.receivers = true;
+            if self.signalarrr {
+                self.cx.uses.routes = true;
+            } else {
+                self.cx.uses.handlers = true;
+            }
+        } else if self.signalarrr {
+            self.cx.uses.requests = true;
         }
     }
 
@@ -128,6 +138,12 @@ impl HubEmitter for TsHubs<'_, '_> {
                     params.push(format!("{pname}: {}", cx.ty(ty)?));
                     args.push(pname.clone());
                 }
+                Arg::Upload(..) if self.signalarrr => {
+                    return Err(
+                        "an upload stream cannot tunnel through SignalARRR's ClientRequestMessage"
+                            .into(),
+                    );
+                }
                 Arg::Upload(_, ty) => {
                     cx.uses.upload = true;
                     let item = cx.ty(ty)?;
@@ -144,10 +160,23 @@ impl HubEmitter for TsHubs<'_, '_> {
             "signal"
         });
         let value = m.output.map(|t| cx.ty(t)).transpose()?;
-        let call_args = std::iter::once(string_literal(&m.method.wire_name))
-            .chain(args.iter().cloned())
-            .collect::<Vec<_>>()
-            .join(", ");
+        // The target and arguments of a call: the hub method itself, or under SignalARRR
+        // its fixed tunnelling method with one ClientRequestMessage.
+        let call_args = |tunnel: &str| {
+            if self.signalarrr {
+                format!(
+                    "{}, $request(this.#authorization, {}, [{}])",
+                    string_literal(tunnel),
+                    string_literal(&m.method.wire_name),
+                    args.join(", ")
+                )
+            } else {
+                std::iter::once(string_literal(&m.method.wire_name))
+                    .chain(args.iter().cloned())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        };
         let mut doc_lines = method_docs(m.method);
         let mut method_params = params.clone();
         if cancellable {
@@ -182,13 +211,17 @@ impl HubEmitter for TsHubs<'_, '_> {
                 (
                     format!("{}<{item}>", cx.helpers.hub_stream),
                     format!(
-                        "return $hubStream(() => this.{connection}.stream<{item}>({call_args}){signal_arg});"
+                        "return $hubStream(() => this.{connection}.stream<{item}>({}){signal_arg});",
+                        call_args("StreamMessage")
                     ),
                 )
             }
             OutputKind::Value | OutputKind::Unit => {
                 let result = value.clone().unwrap_or_else(|| "void".into());
-                let call = format!("this.{connection}.invoke<{result}>({call_args})");
+                let call = format!(
+                    "this.{connection}.invoke<{result}>({})",
+                    call_args("InvokeMessageResult")
+                );
                 let body = if cancellable {
                     format!("return $abortable({signal}, () => {call});")
                 } else {
@@ -202,7 +235,7 @@ impl HubEmitter for TsHubs<'_, '_> {
             name: name.clone(),
             params: params.join(", "),
             ret: "Promise<void>".into(),
-            body: format!("this.{connection}.send({call_args})"),
+            body: format!("this.{connection}.send({})", call_args("SendMessage")),
         });
         Ok((
             ProxyMethod {
@@ -232,21 +265,35 @@ impl HubEmitter for TsHubs<'_, '_> {
         let mut handler_params = Vec::new();
         let mut call_args = Vec::new();
         let mut opened = Vec::new();
+        // Under SignalARRR the handler takes the ServerRequestMessage's `Arguments`; each
+        // parameter reads its slot.
+        let signalarrr = self.signalarrr;
+        let mut slot = 0;
+        let mut slot_of = |pname: &str, ty: &str, handler_params: &mut Vec<String>| {
+            if signalarrr {
+                let read = format!("$args[{slot}] as {ty}");
+                slot += 1;
+                read
+            } else {
+                handler_params.push(format!("{pname}: {ty}"));
+                pname.to_owned()
+            }
+        };
         for (arg, pname) in m.args.iter().zip(names) {
             match arg {
                 Arg::Value(_, ty) => {
                     let ty = cx.ty(ty)?;
                     params.push(format!("{pname}: {ty}"));
-                    handler_params.push(format!("{pname}: {ty}"));
-                    call_args.push(pname);
+                    call_args.push(slot_of(&pname, &ty, &mut handler_params));
                 }
                 Arg::Cancellation(_) => {
                     self.markers = true;
                     cx.uses.markers = true;
+                    cx.uses.handlers = true;
                     params.push(format!("{pname}: AbortSignal"));
-                    handler_params.push(format!("{pname}: $CancellationMarker | null"));
-                    call_args.push(format!("cancellations.open({pname})"));
-                    opened.push(pname);
+                    let marker = slot_of(&pname, "$CancellationMarker | null", &mut handler_params);
+                    call_args.push(format!("cancellations.open({marker})"));
+                    opened.push(marker);
                 }
                 Arg::Upload(..) => {}
             }
@@ -256,6 +303,9 @@ impl HubEmitter for TsHubs<'_, '_> {
             (OutputKind::Value, Some(v)) => format!("{v} | Promise<{v}>"),
             _ => "void | Promise<void>".into(),
         };
+        if signalarrr && slot > 0 {
+            handler_params = vec!["$args: unknown[]".to_owned()];
+        }
         let call = format!("receiver.{name}({})", call_args.join(", "));
         let handler = if opened.is_empty() {
             format!("({}) => {call}", handler_params.join(", "))
@@ -305,6 +355,7 @@ impl HubEmitter for TsHubs<'_, '_> {
             connection: self.members.connection.clone(),
             methods,
             sends,
+            signalarrr: self.signalarrr,
         }
     }
 
@@ -326,6 +377,7 @@ impl HubEmitter for TsHubs<'_, '_> {
             receiver,
             methods: members,
             markers: self.markers,
+            signalarrr: self.signalarrr,
         }
     }
 }

@@ -19,6 +19,15 @@
 //! decoder return; exact up to `Number.MAX_SAFE_INTEGER`). A construct TypeScript cannot
 //! describe honestly is an error naming the item.
 //!
+//! With [`Dialect::SignalArrr`] the same proxies and receivers speak SignalARRR over the
+//! package's `HubConnection`: every call is a `ClientRequestMessage` (`Method` the
+//! `Interface|Method` wire name, `Arguments`, `Authorization`) sent to the fixed hub
+//! methods `InvokeMessageResult` (calls with a result, and unit calls awaited),
+//! `SendMessage` (fire-and-forget) and `StreamMessage` (streams); a receiver answers the
+//! server's `InvokeServerRequest` (with a client result) and `InvokeServerMessage` by
+//! routing the `ServerRequestMessage`'s `Method` (wire or plain name, any case) to the
+//! implementation. Upload streams cannot tunnel and are an error in that dialect.
+//!
 //! Names never collide: a DTO named like a TypeScript keyword, a
 //! predefined or global type the module uses, or a helper type (`HubStream`, `Upload`,
 //! `Registration`, `JsonValue`) is written with `_` appended (the helper yields to the
@@ -48,6 +57,20 @@ use types::Cx;
 pub struct Options {
     /// The hub protocol the connection uses; it decides how bytes are typed.
     pub protocol: Protocol,
+    /// How calls travel over the connection.
+    pub dialect: Dialect,
+}
+
+/// How the generated proxies and receivers travel over a SignalR connection.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Dialect {
+    /// Plain SignalR: each hub method is its own target (ASP.NET Core hubs, this
+    /// project's servers).
+    #[default]
+    Core,
+    /// SignalARRR: calls tunnel through its fixed hub methods as `ClientRequestMessage`s,
+    /// the server's calls arrive as `ServerRequestMessage`s.
+    SignalArrr,
 }
 
 // ---------------------------------------------------------------------------------------
@@ -83,7 +106,13 @@ pub(crate) struct Uses {
     pub(crate) upload: bool,
     pub(crate) abort: bool,
     pub(crate) receivers: bool,
+    /// The `$Handlers` registry (plain receivers, and cancellation markers).
+    pub(crate) handlers: bool,
     pub(crate) markers: bool,
+    /// SignalARRR's `ClientRequestMessage` builder (proxies).
+    pub(crate) requests: bool,
+    /// SignalARRR's per-connection router of `ServerRequestMessage`s (receivers).
+    pub(crate) routes: bool,
     pub(crate) partial: bool,
     pub(crate) int64: bool,
     pub(crate) bytes: bool,
@@ -127,6 +156,8 @@ pub(crate) struct Proxy {
     pub(crate) connection: String,
     pub(crate) methods: Vec<ProxyMethod>,
     pub(crate) sends: Vec<ProxyMethod>,
+    /// Whether calls tunnel through SignalARRR (the proxy takes a credential source).
+    pub(crate) signalarrr: bool,
 }
 
 pub(crate) struct ProxyMethod {
@@ -143,6 +174,9 @@ pub(crate) struct Receiver {
     pub(crate) receiver: String,
     pub(crate) methods: Vec<ReceiverMethod>,
     pub(crate) markers: bool,
+    /// Whether the server's calls arrive through SignalARRR's `InvokeServerRequest` and
+    /// `InvokeServerMessage`.
+    pub(crate) signalarrr: bool,
 }
 
 /// A member's name in an interface: `new` quoted, since a bare `new(...)` there declares a
@@ -220,7 +254,8 @@ pub fn generate(contracts: &Contracts, options: &Options) -> Result<String, Vec<
             ))),
         }
     }
-    let mut emitter = TsHubs::new(&mut cx, hub_names);
+    let signalarrr = options.dialect == Dialect::SignalArrr;
+    let mut emitter = TsHubs::new(&mut cx, hub_names, signalarrr);
     let (proxies, receivers) = match walk(contracts, &mut emitter) {
         Ok(built) => built,
         Err(e) => {
@@ -252,6 +287,13 @@ pub fn generate(contracts: &Contracts, options: &Options) -> Result<String, Vec<
                 notes.push("Bytes are `Uint8Array` (MessagePack `bin`).");
             }
         }
+    }
+    if signalarrr {
+        notes.push(
+            "For SignalARRR endpoints: calls tunnel through InvokeMessageResult, SendMessage",
+        );
+        notes.push("and StreamMessage; the server's calls arrive as InvokeServerRequest and");
+        notes.push("InvokeServerMessage.");
     }
     if uses.int64 {
         notes.push("64-bit integers are `number`, as the protocol decoders return them:");

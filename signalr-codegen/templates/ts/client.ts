@@ -54,8 +54,21 @@ export class {{ p.name }} {
   readonly {{ p.send_name }}: {{ p.send_type }};
 {%- endif %}
 
+{%- if p.signalarrr %}
+  readonly #authorization: (() => string | undefined) | undefined;
+
+  /**
+   * A proxy over a connection (started or not) to a SignalARRR endpoint of the hub.
+   * `authorization`, when given, supplies each message's credential (`Bearer x`, or a
+   * bare token); without it messages carry an empty one.
+   */
+  constructor(readonly {{ p.connection }}: HubConnection, authorization?: () => string | undefined) {
+    this.#authorization = authorization;
+{%- else %}
+
   /** A proxy over a connection (started or not) to the hub. */
   constructor(readonly {{ p.connection }}: HubConnection) {
+{%- endif %}
 {%- if !p.sends.is_empty() %}
     this.{{ p.send_name }} = {
 {%- for m in p.sends %}
@@ -92,6 +105,35 @@ export interface {{ r.name }} {
 
 /** Registers a {@link {{ r.name }}} implementation on a connection. */
 export const {{ r.receiver }} = {
+{%- if r.signalarrr %}
+  /**
+   * Answers the server's SignalARRR calls (`InvokeServerRequest`, with the handler's value
+   * as the client result, and `InvokeServerMessage`) with `receiver`, routing each
+   * `ServerRequestMessage` by its `Method` (wire name or plain name, in any case). Register
+   * before `start()` so no call is missed; `dispose()` on the result removes the routes.
+   */
+  register(connection: HubConnection, receiver: {{ r.name }}): {{ helpers.registration }} {
+{%- if r.markers %}
+    const handlers = new $Handlers(connection);
+    const cancellations = new $Cancellations(connection, handlers);
+{%- endif %}
+    const routes = $Routes.of(connection).add([
+{%- for m in r.methods %}
+      [{{ m.names }}, {{ m.handler|indent(2) }}],
+{%- endfor %}
+    ]);
+{%- if r.markers %}
+    return {
+      dispose: () => {
+        routes.dispose();
+        handlers.dispose();
+      },
+    };
+{%- else %}
+    return routes;
+{%- endif %}
+  },
+{%- else %}
   /**
    * Routes the hub's calls to `receiver`, by wire name and plain name. Register before
    * `start()` so no call is missed; `dispose()` on the result removes every handler.
@@ -106,6 +148,7 @@ export const {{ r.receiver }} = {
 {%- endfor %}
     return handlers;
   },
+{%- endif %}
 };
 {%- endfor %}
 {%- if uses.stream %}
@@ -300,6 +343,8 @@ function $abortable<T>(signal: AbortSignal | undefined, call: () => Promise<T>):
 export interface {{ helpers.registration }} {
   dispose(): void;
 }
+{%- endif %}
+{%- if uses.handlers %}
 
 class $Handlers implements {{ helpers.registration }} {
   private readonly entries: [string, (...args: any[]) => unknown][] = [];
@@ -318,6 +363,86 @@ class $Handlers implements {{ helpers.registration }} {
       this.connection.off(name, handler);
     }
     this.entries.length = 0;
+  }
+}
+{%- endif %}
+{%- if uses.requests %}
+
+/** SignalARRR's `ClientRequestMessage`: what every tunnelled call carries. */
+interface $ClientRequest {
+  Method: string;
+  Arguments: unknown[];
+  Authorization: string;
+}
+
+function $request(authorization: (() => string | undefined) | undefined, method: string, args: unknown[]): $ClientRequest {
+  return { Method: method, Arguments: args, Authorization: authorization?.() ?? "" };
+}
+{%- endif %}
+{%- if uses.routes %}
+
+/** SignalARRR's `ServerRequestMessage`: a call from the server. */
+interface $ServerRequest {
+  Id?: string | null;
+  Method?: string | null;
+  Arguments?: unknown[] | null;
+  CancellationGuid?: string | null;
+  StreamId?: string | null;
+}
+
+type $Route = ($args: unknown[]) => unknown;
+
+/**
+ * The routes of one connection's receivers, by lower-cased method name: one handler each
+ * for `InvokeServerRequest` and `InvokeServerMessage`, so several receivers share a
+ * connection and a client result comes from exactly one of them.
+ */
+class $Routes {
+  private static readonly connections = new WeakMap<HubConnection, $Routes>();
+  private readonly routes = new Map<string, $Route>();
+
+  static of(connection: HubConnection): $Routes {
+    let routes = $Routes.connections.get(connection);
+    if (!routes) {
+      routes = new $Routes(connection);
+      $Routes.connections.set(connection, routes);
+    }
+    return routes;
+  }
+
+  private constructor(connection: HubConnection) {
+    connection.on("InvokeServerRequest", (request: $ServerRequest | null) => this.call(request));
+    connection.on("InvokeServerMessage", (request: $ServerRequest | null) => this.call(request));
+  }
+
+  add(entries: [string[], $Route][]): {{ helpers.registration }} {
+    const added: [string, $Route][] = [];
+    for (const [names, route] of entries) {
+      for (const name of names) {
+        const key = name.toLowerCase();
+        this.routes.set(key, route);
+        added.push([key, route]);
+      }
+    }
+    return {
+      dispose: () => {
+        for (const [key, route] of added) {
+          if (this.routes.get(key) === route) {
+            this.routes.delete(key);
+          }
+        }
+        added.length = 0;
+      },
+    };
+  }
+
+  private call(request: $ServerRequest | null): unknown {
+    const method = typeof request?.Method === "string" ? request.Method : "";
+    const route = this.routes.get(method.toLowerCase());
+    if (!route) {
+      throw new Error(`Method '${method}' not found`);
+    }
+    return route(Array.isArray(request?.Arguments) ? request.Arguments : []);
   }
 }
 {%- endif %}
