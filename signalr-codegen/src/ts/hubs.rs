@@ -180,7 +180,6 @@ impl HubEmitter for TsHubs<'_, '_> {
         let mut doc_lines = method_docs(m.method);
         let mut method_params = params.clone();
         if cancellable {
-            cx.uses.abort = true;
             method_params.push(format!("{signal}?: AbortSignal"));
             if !doc_lines.is_empty() {
                 doc_lines.push(String::new());
@@ -223,6 +222,8 @@ impl HubEmitter for TsHubs<'_, '_> {
                     call_args("InvokeMessageResult")
                 );
                 let body = if cancellable {
+                    // Only promises need the helper; streams take the signal themselves.
+                    cx.uses.abort = true;
                     format!("return $abortable({signal}, () => {call});")
                 } else {
                     format!("return {call};")

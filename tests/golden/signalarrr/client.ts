@@ -321,29 +321,6 @@ function $hubStream<T>(start: () => IStreamResult<T>, signal?: AbortSignal): Hub
   };
 }
 
-function $abortable<T>(signal: AbortSignal | undefined, call: () => Promise<T>): Promise<T> {
-  if (!signal) {
-    return call();
-  }
-  if (signal.aborted) {
-    return Promise.reject(signal.reason);
-  }
-  return new Promise<T>((resolve, reject) => {
-    const abort = (): void => reject(signal.reason);
-    signal.addEventListener("abort", abort, { once: true });
-    call().then(
-      (value) => {
-        signal.removeEventListener("abort", abort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener("abort", abort);
-        reject(error);
-      },
-    );
-  });
-}
-
 /** Handlers registered on a connection; `dispose()` removes them. */
 export interface Registration {
   dispose(): void;
