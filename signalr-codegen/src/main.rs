@@ -19,6 +19,7 @@ use clap::{Parser, Subcommand};
         signalr-codegen ts src/contracts.rs --protocol messagepack -o web/hub.ts\n  \
         signalr-codegen ts src/contracts.rs --dialect signalarrr -o web/hub.ts\n  \
         signalr-codegen cs src/contracts.rs --namespace Chat.Client -o Client.cs\n  \
+        signalr-codegen cs src/contracts.rs --dialect signalarrr -o Client.cs\n  \
         signalr-codegen schema src/contracts.rs -o contract.schema.json\n  \
         signalr-codegen asyncapi src/contracts.rs -o contract.asyncapi.json\n  \
         signalr-codegen ts src/contracts.rs -o web/hub.ts --check   (CI: fails if stale)\n\n\
@@ -52,7 +53,7 @@ enum ProtocolArg {
     Messagepack,
 }
 
-/// How a generated TypeScript client's calls travel.
+/// How a generated client's calls travel (TypeScript and C#).
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum DialectArg {
     /// Plain SignalR: each hub method is its own target.
@@ -86,6 +87,9 @@ enum Command {
         /// The namespace of the generated types.
         #[arg(long, default_value = "SignalR.Contracts")]
         namespace: String,
+        /// How calls travel: plain SignalR hub methods, or SignalARRR's tunnelling methods.
+        #[arg(long, value_enum, default_value = "core")]
+        dialect: DialectArg,
     },
     /// JSON Schema (draft 2020-12): every DTO, and every hub method's wire name, direction,
     /// arguments and result or stream item, as the JSON protocol writes them.
@@ -171,10 +175,16 @@ fn main() -> ExitCode {
                 &signalr_codegen::ts::Options { protocol, dialect },
             )
         }
-        Command::Cs { namespace, .. } => signalr_codegen::cs::generate(
+        Command::Cs {
+            namespace, dialect, ..
+        } => signalr_codegen::cs::generate(
             &contracts,
             &signalr_codegen::cs::Options {
                 namespace: namespace.clone(),
+                dialect: match dialect {
+                    DialectArg::Core => signalr_codegen::ts::Dialect::Core,
+                    DialectArg::Signalarrr => signalr_codegen::ts::Dialect::SignalArrr,
+                },
             },
         ),
         Command::Schema(_) => Ok(signalr_codegen::schema::to_string(&contracts)),

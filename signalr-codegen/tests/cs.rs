@@ -9,12 +9,13 @@ mod support;
 
 use support::{golden, repo};
 
-use signalr_codegen::cs::{Options, generate};
+use signalr_codegen::cs::{Dialect, Options, generate};
 use signalr_contract::Side;
 
 fn options(namespace: &str) -> Options {
     Options {
         namespace: namespace.to_owned(),
+        ..Default::default()
     }
 }
 
@@ -389,4 +390,59 @@ fn parameter_names_avoid_keywords_and_the_token() {
         cs.contains("Task PutAsync(string @default, byte type, bool cancellationToken, CancellationToken cancellationToken_ = default) =>\n        _connection.InvokeCoreAsync(\"Words|Put\", new object?[] { @default, type, cancellationToken }, cancellationToken_);"),
         "{cs}"
     );
+}
+
+fn signalarrr_options() -> Options {
+    Options {
+        namespace: "SignalArrr.Client".to_owned(),
+        dialect: Dialect::SignalArrr,
+    }
+}
+
+#[test]
+fn signalarrr_dialect_golden_and_tunnelling() {
+    let contracts = signalr_codegen::read(&repo("examples/src/signalarrr_test.rs")).unwrap();
+    let cs = generate(&contracts, &signalarrr_options()).unwrap_or_else(|e| panic!("{e:?}"));
+    golden("tests/golden/signalarrr/Client.cs", &cs);
+    // Calls tunnel through SignalARRR's fixed methods, naming the method in the message.
+    assert!(cs.contains(
+        r#"_connection.InvokeCoreAsync<string>("InvokeMessageResult", new object?[] { new SignalArrrRequest("TestShared.ITestServerMethods|Echo", new object?[] { text }, Authorization()) }, cancellationToken)"#
+    ));
+    assert!(cs.contains(
+        r#"_connection.SendCoreAsync("SendMessage", new object?[] { new SignalArrrRequest("TestShared.ITestServerMethods|SubscribeViaSend", new object?[] { @group }, Authorization()) }, cancellationToken)"#
+    ));
+    assert!(cs.contains(
+        r#"_connection.StreamAsyncCore<int>("StreamMessage", new object?[] { new SignalArrrRequest("TestShared.ITestServerMethods|Counter", new object?[] { count, delay }, Authorization()) }, cancellationToken)"#
+    ));
+    assert!(cs.contains(r#"new SignalArrrRequest("ExtraMethods|CustomEcho""#));
+    // The message's JSON names are SignalARRR's, whatever the connection's naming policy.
+    for name in ["Method", "Arguments", "Authorization"] {
+        assert!(cs.contains(&format!(r#"[property: JsonPropertyName("{name}")]"#)));
+    }
+    // Receivers answer the server's two call kinds and read the message's argument slots.
+    assert!(cs.contains(r#"_connection.On("InvokeServerRequest", parameterTypes, request, this)"#));
+    assert!(cs.contains(r#"_connection.On("InvokeServerMessage", parameterTypes, message, this)"#));
+    assert!(cs.contains(r#"new[] { "TestShared.ITestClientMethods|GetById", "GetById" },"#));
+    assert!(cs.contains("receiver.GetByIdAsync(args.Get<string>(0))"));
+    assert!(cs.contains("new(StringComparer.OrdinalIgnoreCase)"));
+    // No plain hub method is a target.
+    assert!(!cs.contains(r#"Async<string>("TestShared"#));
+    assert!(!cs.contains("registration.OnResult("));
+    // The default dialect is unchanged: plain targets.
+    let plain = generate(&contracts, &options("SignalArrr.Client")).unwrap();
+    assert!(plain.contains(
+        r#"_connection.InvokeCoreAsync<string>("TestShared.ITestServerMethods|Echo", new object?[] { text }, cancellationToken)"#
+    ));
+    assert!(!plain.contains("InvokeMessageResult"));
+    assert!(!plain.contains("SignalArrrRequest"));
+    assert!(!plain.contains("ListenForSignalArrr"));
+}
+
+#[test]
+fn signalarrr_dialect_rejects_upload_streams() {
+    let contracts = signalr_codegen::read(&repo("examples/src/conformance.rs")).unwrap();
+    let errors = generate(&contracts, &signalarrr_options()).unwrap_err();
+    let text = format!("{errors:?}");
+    assert!(text.contains("upload stream cannot tunnel"), "{text}");
+    assert!(text.contains("cannot be represented in C#"), "{text}");
 }

@@ -46,16 +46,19 @@ pub(crate) struct CsHubs<'c, 'a> {
     current: Option<HubNames>,
     members: MemberNames,
     markers: bool,
+    /// Whether calls tunnel through SignalARRR's fixed hub methods.
+    signalarrr: bool,
 }
 
 impl<'c, 'a> CsHubs<'c, 'a> {
-    pub(crate) fn new(cx: &'c mut Cx<'a>, hubs: Vec<HubNames>) -> Self {
+    pub(crate) fn new(cx: &'c mut Cx<'a>, hubs: Vec<HubNames>, signalarrr: bool) -> Self {
         CsHubs {
             cx,
             hubs: hubs.into(),
             current: None,
             members: Vec::new(),
             markers: false,
+            signalarrr,
         }
     }
 
@@ -88,6 +91,13 @@ impl HubEmitter for CsHubs<'_, '_> {
         self.markers = false;
         if hub.side == Side::Client {
             self.cx.uses.receivers = true;
+            if self.signalarrr {
+                self.cx.uses.routes = true;
+            } else {
+                self.cx.uses.handlers = true;
+            }
+        } else if self.signalarrr {
+            self.cx.uses.requests = true;
         }
         // Every `{Name}Async` first, then the `Send{Name}Async` of unit methods: a method's
         // own name wins over another's fire-and-forget variant.
@@ -124,6 +134,12 @@ impl HubEmitter for CsHubs<'_, '_> {
         let mut args = Vec::new();
         for (arg, pname) in sent.iter().zip(&names) {
             let (ty, upload) = match arg {
+                Arg::Upload(..) if self.signalarrr => {
+                    return Err(
+                        "an upload stream cannot tunnel through SignalARRR's ClientRequestMessage"
+                            .into(),
+                    );
+                }
                 Arg::Value(_, ty) => (*ty, false),
                 Arg::Upload(_, ty) => (*ty, true),
                 Arg::Cancellation(_) => continue,
@@ -145,7 +161,20 @@ impl HubEmitter for CsHubs<'_, '_> {
         } else {
             format!("new object?[] {{ {} }}", args.join(", "))
         };
-        let wire = string_literal(&m.method.wire_name);
+        // The target and arguments of a call: the hub method itself, or under SignalARRR
+        // its fixed tunnelling method with one ClientRequestMessage.
+        let signalarrr = self.signalarrr;
+        let wire_name = string_literal(&m.method.wire_name);
+        let call = |tunnel: &str| {
+            if signalarrr {
+                format!(
+                    "{}, new object?[] {{ new SignalArrrRequest({wire_name}, {args}, Authorization()) }}",
+                    string_literal(tunnel)
+                )
+            } else {
+                format!("{wire_name}, {args}")
+            }
+        };
         let value = m
             .output
             .map(|t| cx.ty(t))
@@ -155,20 +184,25 @@ impl HubEmitter for CsHubs<'_, '_> {
             (OutputKind::Stream, Some(item)) => (
                 format!("IAsyncEnumerable<{}>", item.text),
                 format!(
-                    "_connection.StreamAsyncCore<{}>({wire}, {args}, {token})",
-                    item.text
+                    "_connection.StreamAsyncCore<{}>({}, {token})",
+                    item.text,
+                    call("StreamMessage")
                 ),
             ),
             (OutputKind::Value, Some(v)) => (
                 format!("Task<{}>", v.text),
                 format!(
-                    "_connection.InvokeCoreAsync<{}>({wire}, {args}, {token})",
-                    v.text
+                    "_connection.InvokeCoreAsync<{}>({}, {token})",
+                    v.text,
+                    call("InvokeMessageResult")
                 ),
             ),
             _ => (
                 "Task".to_owned(),
-                format!("_connection.InvokeCoreAsync({wire}, {args}, {token})"),
+                format!(
+                    "_connection.InvokeCoreAsync({}, {token})",
+                    call("InvokeMessageResult")
+                ),
             ),
         };
         let docs = method_docs(m.method);
@@ -184,7 +218,10 @@ impl HubEmitter for CsHubs<'_, '_> {
                     &["Fire-and-forget: the task completes once the call is sent, without waiting for the hub method to run, and a failure of the hub method is not reported.".to_owned()],
                 ),
                 signature: format!("Task {send}({params})"),
-                body: format!("_connection.SendCoreAsync({wire}, {args}, {token})"),
+                body: format!(
+                    "_connection.SendCoreAsync({}, {token})",
+                    call("SendMessage")
+                ),
             });
         }
         Ok(methods)
@@ -202,7 +239,10 @@ impl HubEmitter for CsHubs<'_, '_> {
         let mut types = Vec::new();
         let mut call_args = Vec::new();
         let mut opened = Vec::new();
+        let signalarrr = self.signalarrr;
         for (index, (arg, pname)) in m.args.iter().zip(&names).enumerate() {
+            // Under SignalARRR the arguments are the ServerRequestMessage's, each slot read
+            // as its parameter's type.
             let slot = format!("args[{index}]");
             match arg {
                 Arg::Value(p, ty) => {
@@ -211,15 +251,24 @@ impl HubEmitter for CsHubs<'_, '_> {
                         .map_err(|e| format!("the parameter `{}`: {e}", p.name))?;
                     params.push(format!("{} {pname}", cs.text));
                     types.push(format!("typeof({})", cs.type_of()));
-                    call_args.push(cs.cast(&slot));
+                    call_args.push(if signalarrr {
+                        format!("args.Get<{}>({index})", cs.text)
+                    } else {
+                        cs.cast(&slot)
+                    });
                 }
                 Arg::Cancellation(_) => {
                     self.markers = true;
                     params.push(format!("CancellationToken {pname}"));
                     types.push("typeof(CancellationMarker)".to_owned());
                     call_args.push(format!("call{index}.Token"));
+                    let marker = if signalarrr {
+                        format!("args.Get<CancellationMarker?>({index})")
+                    } else {
+                        slot
+                    };
                     opened.push(format!(
-                        "using var call{index} = registration.Open({slot});"
+                        "using var call{index} = registration.Open({marker});"
                     ));
                 }
                 Arg::Upload(..) => {}
@@ -250,12 +299,26 @@ impl HubEmitter for CsHubs<'_, '_> {
         } else {
             format!("new[] {{ {} }}", types.join(", "))
         };
-        let mut register = vec![
-            format!("registration.{on}("),
-            format!("    new[] {{ {} }},", wire_names.join(", ")),
-            format!("    {types},"),
-        ];
+        let mut register = if signalarrr {
+            vec![
+                "registration.Route(".to_owned(),
+                format!("    new[] {{ {} }},", wire_names.join(", ")),
+            ]
+        } else {
+            vec![
+                format!("registration.{on}("),
+                format!("    new[] {{ {} }},", wire_names.join(", ")),
+                format!("    {types},"),
+            ]
+        };
         match (&result, opened.is_empty()) {
+            (None, true) if signalarrr => {
+                register.push("    async args =>".to_owned());
+                register.push("    {".to_owned());
+                register.push(format!("        await {call}.ConfigureAwait(false);"));
+                register.push("        return null;".to_owned());
+                register.push("    });".to_owned());
+            }
             (None, true) => register.push(format!("    args => {call});")),
             (Some(r), true) => register.push(format!("    async args => {r});")),
             (_, false) => {
@@ -266,6 +329,9 @@ impl HubEmitter for CsHubs<'_, '_> {
                     Some(r) => register.push(format!("        return {r};")),
                     None => {
                         register.push(format!("        await {call}.ConfigureAwait(false);"));
+                        if signalarrr {
+                            register.push("        return null;".to_owned());
+                        }
                     }
                 }
                 register.push("    });".to_owned());
@@ -285,6 +351,7 @@ impl HubEmitter for CsHubs<'_, '_> {
             interface: names.interface,
             class: names.class,
             methods: members.into_iter().flatten().collect(),
+            signalarrr: self.signalarrr,
         }
     }
 
@@ -301,6 +368,7 @@ impl HubEmitter for CsHubs<'_, '_> {
                 .any(|m| m.output.kind == OutputKind::Value),
             markers: self.markers,
             methods: members,
+            signalarrr: self.signalarrr,
         }
     }
 

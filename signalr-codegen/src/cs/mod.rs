@@ -21,6 +21,16 @@
 //!   reconnecting) cancels.
 //! - Wire names are exactly the contract's ([`signalr_contract::Method::wire_name`]).
 //!
+//! With [`Dialect::SignalArrr`] (the same option as the TypeScript generator's) the proxies
+//! and receivers speak SignalARRR: every call is one `ClientRequestMessage` (`Method` the
+//! `Interface|Method` wire name, `Arguments`, `Authorization` from the proxy's optional
+//! credential source) sent to the fixed hub methods `InvokeMessageResult` (every awaited
+//! call), `SendMessage` (`Send{Name}Async`) and `StreamMessage` (streams). A receiver
+//! answers the server's `InvokeServerRequest` (its value is the client result) and
+//! `InvokeServerMessage` by routing the `ServerRequestMessage`'s `Method` (wire or plain
+//! name, any case) to the implementation, each argument read from its slot. Upload streams
+//! cannot tunnel and are an error in that dialect.
+//!
 //! DTOs follow what serde writes, with every JSON name spelled out (`[JsonPropertyName]`,
 //! `[JsonStringEnumMemberName]`), so the connection's naming policy never applies:
 //!
@@ -82,17 +92,22 @@ use hubs::{CsHubs, HubNames};
 use names::{KEYWORDS, RESERVED_TYPES, escape, is_identifier};
 use types::{Cx, newtype_notes};
 
+pub use crate::ts::Dialect;
+
 /// How to generate C#.
 #[derive(Debug, Clone)]
 pub struct Options {
     /// The namespace of the generated types.
     pub namespace: String,
+    /// How calls travel over the connection.
+    pub dialect: Dialect,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             namespace: "SignalR.Contracts".to_owned(),
+            dialect: Dialect::Core,
         }
     }
 }
@@ -129,6 +144,12 @@ pub(crate) struct Uses {
     pub(crate) receivers: bool,
     /// A receiver with cancellation markers.
     pub(crate) markers: bool,
+    /// A receiver registered by hub method name (`HubRegistration.On`/`OnResult`).
+    pub(crate) handlers: bool,
+    /// SignalARRR's `ClientRequestMessage` (proxies).
+    pub(crate) requests: bool,
+    /// SignalARRR's routing of `ServerRequestMessage`s (receivers).
+    pub(crate) routes: bool,
 }
 
 pub(crate) enum TypeDecl {
@@ -179,6 +200,8 @@ pub(crate) struct Proxy {
     pub(crate) interface: String,
     pub(crate) class: String,
     pub(crate) methods: Vec<ProxyMethod>,
+    /// Whether calls tunnel through SignalARRR (the proxy takes a credential source).
+    pub(crate) signalarrr: bool,
 }
 
 pub(crate) struct ProxyMethod {
@@ -196,6 +219,9 @@ pub(crate) struct Receiver {
     /// Whether a method takes a `CancellationToken`.
     pub(crate) markers: bool,
     pub(crate) methods: Vec<ReceiverMethod>,
+    /// Whether the server's calls arrive through SignalARRR's `InvokeServerRequest` and
+    /// `InvokeServerMessage`.
+    pub(crate) signalarrr: bool,
 }
 
 pub(crate) struct ReceiverMethod {
@@ -253,7 +279,8 @@ pub fn generate(contracts: &Contracts, options: &Options) -> Result<String, Vec<
                 .push(location.error(format!("`{}` cannot be represented in C#: {e}", def.name))),
         }
     }
-    let mut emitter = CsHubs::new(&mut cx, hub_names);
+    let signalarrr = options.dialect == Dialect::SignalArrr;
+    let mut emitter = CsHubs::new(&mut cx, hub_names, signalarrr);
     let (proxies, receivers) = match walk(contracts, &mut emitter) {
         Ok(built) => built,
         Err(e) => {
@@ -272,15 +299,25 @@ pub fn generate(contracts: &Contracts, options: &Options) -> Result<String, Vec<
     } else {
         "Needs C# 11 or later.".to_owned()
     });
+    if signalarrr {
+        notes.push(
+            "For SignalARRR endpoints: calls tunnel through InvokeMessageResult, SendMessage"
+                .to_owned(),
+        );
+        notes.push(
+            "and StreamMessage; the server's calls arrive as InvokeServerRequest and".to_owned(),
+        );
+        notes.push("InvokeServerMessage.".to_owned());
+    }
     notes.extend(newtype_notes(&mut cx, &reachable));
     let mut usings = vec!["System", "System.Collections.Generic"];
     if uses.declared_items {
         usings.push("System.Runtime.CompilerServices");
     }
-    if uses.json {
+    if uses.json || uses.routes {
         usings.push("System.Text.Json");
     }
-    if uses.attributes || uses.markers {
+    if uses.attributes || uses.markers || uses.requests || uses.routes {
         usings.push("System.Text.Json.Serialization");
     }
     usings.extend([

@@ -6,7 +6,7 @@ use super::Lines;
 
 /// Type names the generated code refers to (its own helpers, and the framework types it
 /// names unqualified): a contract type of that name would hide them.
-pub(crate) const RESERVED_TYPES: [&str; 46] = [
+pub(crate) const RESERVED_TYPES: [&str; 51] = [
     "Array",
     "ArgumentNullException",
     "CallCancellation",
@@ -25,6 +25,7 @@ pub(crate) const RESERVED_TYPES: [&str; 46] = [
     "HubRegistration",
     "IAsyncEnumerable",
     "IDisposable",
+    "InvalidOperationException",
     "IReadOnlyDictionary",
     "IReadOnlyList",
     "Int128",
@@ -41,7 +42,11 @@ pub(crate) const RESERVED_TYPES: [&str; 46] = [
     "JsonStringEnumMemberName",
     "List",
     "Object",
+    "ServerRequestMessage",
+    "SignalArrrArguments",
+    "SignalArrrRequest",
     "String",
+    "StringComparer",
     "Task",
     "Type",
     "UInt128",

@@ -138,6 +138,25 @@ public interface {{ p.interface }}
 public sealed class {{ p.class }} : {{ p.interface }}
 {
     private readonly HubConnection _connection;
+{%- if p.signalarrr %}
+    private readonly Func<string?>? _authorization;
+
+    /// <summary>
+    /// A proxy over <paramref name="connection"/>, started or not, to a SignalARRR hub: every
+    /// call tunnels through <c>InvokeMessageResult</c>, <c>SendMessage</c> or
+    /// <c>StreamMessage</c>.
+    /// </summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="authorization">The credential each call carries (<c>Authorization</c>), read per call.</param>
+    public {{ p.class }}(HubConnection connection, Func<string?>? authorization = null)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        _connection = connection;
+        _authorization = authorization;
+    }
+
+    private string Authorization() => _authorization?.Invoke() ?? "";
+{%- else %}
 
     /// <summary>A proxy over <paramref name="connection"/>, started or not.</summary>
     public {{ p.class }}(HubConnection connection)
@@ -145,6 +164,7 @@ public sealed class {{ p.class }} : {{ p.interface }}
         ArgumentNullException.ThrowIfNull(connection);
         _connection = connection;
     }
+{%- endif %}
 {%- for m in p.methods %}
 
     /// <inheritdoc/>
@@ -174,7 +194,13 @@ public static class {{ r.class }}
 {
     /// <summary>
     /// Registers <paramref name="receiver"/> on <paramref name="connection"/> for every method
+{%- if r.signalarrr %}
+    /// of <see cref="{{ r.interface }}"/>: the server's <c>InvokeServerRequest</c> and
+    /// <c>InvokeServerMessage</c> are routed by their <c>Method</c>, the wire name or the plain
+    /// name in any case.
+{%- else %}
     /// of <see cref="{{ r.interface }}"/>, under its wire name and its plain name.
+{%- endif %}
     /// </summary>
     /// <remarks>
 {%- if r.results %}
@@ -198,6 +224,9 @@ public static class {{ r.class }}
         var registration = new HubRegistration(connection);
 {%- if r.markers %}
         registration.ListenForCancellation();
+{%- endif %}
+{%- if r.signalarrr %}
+        registration.ListenForSignalArrr();
 {%- endif %}
 {%- for m in r.methods %}
 {%- for l in m.register %}
@@ -257,11 +286,16 @@ file sealed class HubRegistration : IDisposable
     private readonly Dictionary<string, CancellationTokenSource> _running = new();
     private bool _listening;
 {%- endif %}
+{%- if uses.routes %}
+    private readonly Dictionary<string, Func<SignalArrrArguments, Task<object?>>> _routes = new(StringComparer.OrdinalIgnoreCase);
+{%- endif %}
 
     public HubRegistration(HubConnection connection)
     {
         _connection = connection;
     }
+
+{%- if uses.handlers %}
 
     /// <summary>Calls <paramref name="handler"/> for every invocation of any of <paramref name="names"/>.</summary>
     public void On(string[] names, Type[] parameterTypes, Func<object?[], Task> handler)
@@ -285,6 +319,43 @@ file sealed class HubRegistration : IDisposable
             _handlers.Add(_connection.On(name, parameterTypes, invoke, handler));
         }
     }
+{%- endif %}
+{%- if uses.routes %}
+
+    /// <summary>Routes the SignalARRR calls named any of <paramref name="names"/> (any case) to <paramref name="handler"/>.</summary>
+    public void Route(string[] names, Func<SignalArrrArguments, Task<object?>> handler)
+    {
+        foreach (var name in names)
+        {
+            _routes[name] = handler;
+        }
+    }
+
+    /// <summary>
+    /// Handles SignalARRR's <c>InvokeServerRequest</c> (the routed method's value is the
+    /// client result) and <c>InvokeServerMessage</c> (no result).
+    /// </summary>
+    public void ListenForSignalArrr()
+    {
+        Func<object?[], object, Task<object?>> request = static (args, state) =>
+            ((HubRegistration)state).Dispatch(args[0] as ServerRequestMessage);
+        Func<object?[], object, Task> message = static (args, state) =>
+            ((HubRegistration)state).Dispatch(args[0] as ServerRequestMessage);
+        var parameterTypes = new[] { typeof(ServerRequestMessage) };
+        _handlers.Add(_connection.On("InvokeServerRequest", parameterTypes, request, this));
+        _handlers.Add(_connection.On("InvokeServerMessage", parameterTypes, message, this));
+    }
+
+    private Task<object?> Dispatch(ServerRequestMessage? message)
+    {
+        var method = message?.Method ?? "";
+        if (!_routes.TryGetValue(method, out var route))
+        {
+            return Task.FromException<object?>(new InvalidOperationException($"Method '{method}' not found!"));
+        }
+        return route(new SignalArrrArguments(message?.Arguments ?? Array.Empty<JsonElement>()));
+    }
+{%- endif %}
 {%- if uses.markers %}
 
     /// <summary>
@@ -417,5 +488,49 @@ file sealed record CancelTokenRequest
 {
     [JsonPropertyName("CancellationGuid")]
     public string? CancellationGuid { get; init; }
+}
+{%- endif %}
+{%- if uses.requests %}
+
+/// <summary>
+/// SignalARRR's <c>ClientRequestMessage</c>, the one argument of every tunnelled call: the
+/// method's wire name, its arguments in order, and the call's credential.
+/// </summary>
+file sealed record SignalArrrRequest(
+    [property: JsonPropertyName("Method")] string Method,
+    [property: JsonPropertyName("Arguments")] object?[] Arguments,
+    [property: JsonPropertyName("Authorization")] string Authorization);
+{%- endif %}
+{%- if uses.routes %}
+
+/// <summary>SignalARRR's <c>ServerRequestMessage</c>, the one argument of the server's calls.</summary>
+file sealed record ServerRequestMessage
+{
+    [JsonPropertyName("Id")]
+    public string? Id { get; init; }
+
+    [JsonPropertyName("Method")]
+    public string? Method { get; init; }
+
+    [JsonPropertyName("Arguments")]
+    public JsonElement[]? Arguments { get; init; }
+}
+
+/// <summary>The arguments of a <see cref="ServerRequestMessage"/>, each read from its slot.</summary>
+file sealed class SignalArrrArguments
+{
+    private readonly JsonElement[] _slots;
+
+    public SignalArrrArguments(JsonElement[] slots)
+    {
+        _slots = slots;
+    }
+
+    /// <summary>
+    /// The argument in slot <paramref name="index"/> as <typeparamref name="T"/>, with
+    /// System.Text.Json's default options (the generated types name every JSON property and
+    /// enum member themselves); a missing slot is <c>default</c>.
+    /// </summary>
+    public T Get<T>(int index) => index < _slots.Length ? _slots[index].Deserialize<T>()! : default!;
 }
 {%- endif %}
