@@ -1,5 +1,8 @@
 //! The compile-time behaviour of `#[hub_contract]`: contracts that must compile (`ui/pass`)
-//! and contracts that must not, each with the exact diagnostic it gets (`ui/fail/*.stderr`).
+//! and contracts that must not, each with the exact diagnostic it gets (`ui/fail/*.stderr`);
+//! and of the server's API (`ui-server`): authentication cannot be added to a server once it
+//! is built, so a clone made before can never run without it. One test, so trybuild builds
+//! the cases' dependencies once.
 //!
 //! The expected `.stderr` files were generated with rustc 1.95 (stable); rustc's wording and
 //! layout change between releases, so on another compiler version these comparisons may fail
@@ -13,4 +16,5 @@ fn ui() {
     let t = trybuild::TestCases::new();
     t.pass("ui/pass/*.rs");
     t.compile_fail("ui/fail/*.rs");
+    t.compile_fail("ui-server/*.rs");
 }
