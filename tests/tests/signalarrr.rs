@@ -475,3 +475,74 @@ async fn chat_serves_both_dialects_in_one_room() {
         "{heard}"
     );
 }
+
+/// An upload past `max_upload_size` is refused with 413 and the limit's text, whether its
+/// `Content-Length` says so up front or a chunked body only grows past it; an upload within
+/// the limit is taken, and the connection goes on.
+#[tokio::test]
+async fn uploads_past_the_size_limit_are_refused_with_413() {
+    use signalr_server::signalarrr::{SignalArrr, SignalArrrOptions};
+    let server = signalr_server::HubServer::new(signalr_examples::chat::hub());
+    let mut options = SignalArrrOptions::default();
+    options.max_upload_size = Some(1024);
+    let arrr = SignalArrr::builder(&server).options(options).build();
+    let app = arrr.router("/arrr");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move { signalr_server::serve(listener, app).await });
+    let mut ws = client_at(&addr, "/arrr", "json").await;
+    let http = reqwest::Client::new();
+    let limit_text = "Upload exceeds the configured limit of 1024 bytes.";
+
+    // Declared too large.
+    let url = upload_slot(&mut ws, "1").await;
+    let resp = http.post(&url).body(vec![7u8; 2048]).send().await.unwrap();
+    assert_eq!(resp.status(), reqwest::StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(resp.text().await.unwrap(), limit_text);
+
+    // Chunked, growing past the limit.
+    let url = upload_slot(&mut ws, "2").await;
+    let chunks =
+        futures_util::stream::iter((0..3).map(|_| Ok::<_, std::io::Error>(vec![7u8; 600])));
+    let resp = http
+        .post(&url)
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), reqwest::StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(resp.text().await.unwrap(), limit_text);
+
+    // Within the limit: taken, once.
+    let url = upload_slot(&mut ws, "3").await;
+    let resp = http.post(&url).body(vec![7u8; 1024]).send().await.unwrap();
+    assert_eq!(resp.status(), reqwest::StatusCode::OK);
+    let again = http.post(&url).body(vec![7u8; 8]).send().await.unwrap();
+    assert_eq!(again.status(), reqwest::StatusCode::NOT_FOUND);
+    assert_eq!(
+        again.text().await.unwrap(),
+        "Upload slot not found or already used"
+    );
+
+    // The connection goes on.
+    assert!(
+        upload_slot(&mut ws, "4")
+            .await
+            .starts_with(&format!("http://{addr}/arrr/upload/"))
+    );
+}
+
+/// Asks for an upload slot with invocation `id`; its URL.
+async fn upload_slot(ws: &mut Ws, id: &str) -> String {
+    send(
+        ws,
+        &format!(
+            r#"{{"type":1,"invocationId":"{id}","target":"RequestUploadSlot","arguments":[]}}"#
+        ),
+    )
+    .await;
+    let reply: serde_json::Value =
+        serde_json::from_slice(next(ws).await.strip_suffix(b"\x1e").unwrap()).unwrap();
+    assert_eq!(reply["invocationId"], id, "{reply}");
+    reply["result"].as_str().unwrap().to_owned()
+}
