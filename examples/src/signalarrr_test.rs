@@ -17,8 +17,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::json;
-use signalr::server::signalarrr::SignalArrr;
-use signalr::server::{HubServer, RouterExt};
+use signalr::server::signalarrr::{SignalArrr, SignalArrrOptions};
+use signalr::server::{AuthRequest, HubServer, Identity, Requirement, RouterExt};
 use signalr::{Caller, CancellationToken, HubError, HubStream, hub_contract};
 
 /// Where the hub is served (its SignalARRR endpoint); the plain SignalR endpoint is
@@ -26,6 +26,9 @@ use signalr::{Caller, CancellationToken, HubError, HubStream, hub_contract};
 pub const PATH: &str = "/signalr/testhub";
 /// The hub's plain SignalR endpoint.
 pub const PLAIN_PATH: &str = "/hubs/testhub";
+/// Where [`SecureHub`] is served (SignalARRR): its methods need a user, and a message
+/// credential stands for 30 ms, so a longer stream is challenged on the way.
+pub const SECURE_PATH: &str = "/signalr/secure";
 
 /// The test hub's own methods.
 #[hub_contract(name = "TestShared.ITestServerMethods")]
@@ -255,8 +258,61 @@ fn invalid(message: &str) -> HubError {
     })
 }
 
+/// A hub whose methods need a user: bearer tokens starting with `good` are users.
+#[hub_contract(name = "Arrr.ISecureHub")]
+pub trait SecureHub {
+    /// A secret.
+    async fn secret(&self) -> String;
+    /// `0..count`, one item every `delay` milliseconds.
+    fn ticks(&self, count: i32, delay: u64) -> HubStream<i32>;
+}
+
+/// The implementation of [`SecureHub`].
+#[derive(Debug, Clone, Copy)]
+pub struct Secure;
+
+impl SecureHub for Secure {
+    async fn secret(&self) -> String {
+        "s3cret".into()
+    }
+
+    fn ticks(&self, count: i32, delay: u64) -> HubStream<i32> {
+        Box::pin(futures_util::stream::unfold(0, move |i| async move {
+            if i >= count {
+                return None;
+            }
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+            Some((Ok(i), i + 1))
+        }))
+    }
+}
+
+/// [`SecureHub`]'s SignalARRR endpoint at [`SECURE_PATH`]: both methods need a user (a
+/// bearer token starting with `good`), and a checked message credential stands for 30 ms.
+pub fn secure_router() -> Router {
+    let hub = SecureHubDispatch::hub(Secure)
+        .require_method("Secret", Requirement::authenticated())
+        .require_method("Ticks", Requirement::authenticated());
+    let server = HubServer::builder(hub)
+        .authenticate(|r: &AuthRequest<'_>| {
+            let user = r
+                .bearer_token()
+                .filter(|t| t.starts_with("good"))
+                .map(Identity::new);
+            async move { Ok(user) }
+        })
+        .build()
+        .unwrap_or_else(|e| unreachable!("the secure hub's requirements need no policy: {e}"));
+    let mut options = SignalArrrOptions::default();
+    options.auth_cache_duration = Duration::from_millis(30);
+    SignalArrr::builder(&server)
+        .options(options)
+        .build()
+        .router(SECURE_PATH)
+}
+
 /// The test server: the hub at [`PATH`] (SignalARRR) and [`PLAIN_PATH`] (plain SignalR),
-/// and the `/__test/...` hooks.
+/// [`SecureHub`] at [`SECURE_PATH`], and the `/__test/...` hooks.
 pub fn app() -> (Router, HubServer, SignalArrr) {
     let hub = Hub::default();
     let endpoint_slot = hub.endpoint.clone();
@@ -280,6 +336,7 @@ pub fn app() -> (Router, HubServer, SignalArrr) {
     let app = Router::new()
         .hub(PLAIN_PATH, &server)
         .merge(arrr.router(PATH))
+        .merge(secure_router())
         .merge(hooks);
     (app, server, arrr)
 }

@@ -11,16 +11,17 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use signalr::{Caller, CancellationToken, HubStream, hub_contract};
+use signalr::{Caller, CancellationToken, hub_contract};
 use signalr_examples::signalarrr_test::{
-    ExtraMethodsProxy, TestClientMethods, TestClientMethodsReceiver, TestHubProxy,
+    ExtraMethodsProxy, SecureHubProxy, TestClientMethods, TestClientMethodsReceiver, TestHubProxy,
+    secure_router,
 };
 use signalr_hub_client::signalarrr::SignalarrrConnection;
 use signalr_hub_client::{
     Arguments, ClientError, HubClient, HubConnectionBuilder, Payload, Protocol, RawCall,
 };
-use signalr_server::signalarrr::{SignalArrr, SignalArrrOptions};
-use signalr_server::{AuthRequest, HubServer, Identity, Requirement, RouterExt};
+use signalr_server::signalarrr::SignalArrr;
+use signalr_server::{HubServer, RouterExt};
 use tokio::sync::mpsc;
 
 /// How long anything the test waits for may take.
@@ -368,54 +369,10 @@ async fn cancellation_both_ways() {
     }
 }
 
-/// A hub whose methods need an authenticated user.
-#[hub_contract(name = "Arrr.ISecureHub")]
-trait SecureHub {
-    /// A secret.
-    async fn secret(&self) -> String;
-    /// `0..count`, one item every `delay` milliseconds.
-    fn ticks(&self, count: i32, delay: u64) -> HubStream<i32>;
-}
-
-struct Secure;
-
-impl SecureHub for Secure {
-    async fn secret(&self) -> String {
-        "s3cret".into()
-    }
-
-    fn ticks(&self, count: i32, delay: u64) -> HubStream<i32> {
-        Box::pin(futures_util::stream::unfold(0, move |i| async move {
-            if i >= count {
-                return None;
-            }
-            tokio::time::sleep(Duration::from_millis(delay)).await;
-            Some((Ok(i), i + 1))
-        }))
-    }
-}
-
+/// The test server's secure hub (its methods need a user; a credential stands 30 ms).
 #[tokio::test]
 async fn the_message_credential_authorizes_calls_and_answers_the_challenge() {
-    let hub = SecureHubDispatch::hub(Secure)
-        .require_method("Secret", Requirement::authenticated())
-        .require_method("Ticks", Requirement::authenticated());
-    // Tokens starting with `good` are valid users.
-    let server = HubServer::builder(hub)
-        .authenticate(|r: &AuthRequest<'_>| {
-            let user = r
-                .bearer_token()
-                .filter(|t| t.starts_with("good"))
-                .map(Identity::new);
-            async move { Ok(user) }
-        })
-        .build()
-        .unwrap();
-    let mut options = SignalArrrOptions::default();
-    // A checked credential stands for 30 ms: a longer stream is challenged on the way.
-    options.auth_cache_duration = Duration::from_millis(30);
-    let endpoint = SignalArrr::builder(&server).options(options).build();
-    let addr = serve(endpoint.router("/signalr/secure")).await;
+    let addr = serve(secure_router()).await;
     for protocol in Protocol::ALL {
         // Without a credential the method refuses.
         let anonymous = connect(&addr, "/signalr/secure", protocol).await;

@@ -60,10 +60,12 @@ export class {{ p.name }} {
   /**
    * A proxy over a connection (started or not) to a SignalARRR endpoint of the hub.
    * `authorization`, when given, supplies each message's credential (`Bearer x`, or a
-   * bare token); without it messages carry an empty one.
+   * bare token), and answers the server's `ChallengeAuthentication` on this connection;
+   * without it messages carry an empty one.
    */
   constructor(readonly {{ p.connection }}: HubConnection, authorization?: () => string | undefined) {
     this.#authorization = authorization;
+    $answerChallenges({{ p.connection }}, authorization);
 {%- else %}
 
   /** A proxy over a connection (started or not) to the hub. */
@@ -377,6 +379,28 @@ interface $ClientRequest {
 
 function $request(authorization: (() => string | undefined) | undefined, method: string, args: unknown[]): $ClientRequest {
   return { Method: method, Arguments: args, Authorization: authorization?.() ?? "" };
+}
+
+/** Per connection, the credential that answers the server's `ChallengeAuthentication`. */
+const $challenges = new WeakMap<HubConnection, { credential: () => string | undefined }>();
+
+/**
+ * Answers `ChallengeAuthentication` (a client result: the message credential, `""` for
+ * none) on `connection` with `authorization`: one handler per connection, answering with
+ * the credential of the latest proxy given one.
+ */
+function $answerChallenges(connection: HubConnection, authorization: (() => string | undefined) | undefined): void {
+  if (!authorization) {
+    return;
+  }
+  const known = $challenges.get(connection);
+  if (known) {
+    known.credential = authorization;
+    return;
+  }
+  const entry = { credential: authorization };
+  $challenges.set(connection, entry);
+  connection.on("ChallengeAuthentication", () => entry.credential() ?? "");
 }
 {%- endif %}
 {%- if uses.routes %}

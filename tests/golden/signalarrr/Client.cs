@@ -283,6 +283,53 @@ public sealed class ExtraMethodsProxy : IExtraMethods
         _connection.InvokeCoreAsync<string>("InvokeMessageResult", new object?[] { new SignalArrrRequest("ExtraMethods|ThrowRoomFull", Array.Empty<object?>(), Authorization()) }, cancellationToken);
 }
 
+/// <summary>A hub whose methods need a user: bearer tokens starting with <c>good</c> are users.</summary>
+public interface ISecureHub
+{
+    /// <summary>A secret.</summary>
+    Task<string> SecretAsync(CancellationToken cancellationToken = default);
+
+    /// <summary><c>0..count</c>, one item every <c>delay</c> milliseconds.</summary>
+    IAsyncEnumerable<int> TicksAsync(int count, ulong delay, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Calls the methods of <see cref="ISecureHub"/> on the hub over a <see cref="HubConnection"/>.</summary>
+/// <remarks>
+/// <para>A hub method that fails throws <c>HubException</c> with the server's message.</para>
+/// <para>Cancelling a call's token stops waiting for its result: SignalR has no message that
+/// cancels an invocation, so the hub method itself runs on. Cancelling a stream's token, or
+/// leaving its <c>await foreach</c> early, ends the stream on the server.</para>
+/// </remarks>
+public sealed class SecureHubProxy : ISecureHub
+{
+    private readonly HubConnection _connection;
+    private readonly Func<string?>? _authorization;
+
+    /// <summary>
+    /// A proxy over <paramref name="connection"/>, started or not, to a SignalARRR hub: every
+    /// call tunnels through <c>InvokeMessageResult</c>, <c>SendMessage</c> or
+    /// <c>StreamMessage</c>.
+    /// </summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="authorization">The credential each call carries (<c>Authorization</c>), read per call.</param>
+    public SecureHubProxy(HubConnection connection, Func<string?>? authorization = null)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        _connection = connection;
+        _authorization = authorization;
+    }
+
+    private string Authorization() => _authorization?.Invoke() ?? "";
+
+    /// <inheritdoc/>
+    public Task<string> SecretAsync(CancellationToken cancellationToken = default) =>
+        _connection.InvokeCoreAsync<string>("InvokeMessageResult", new object?[] { new SignalArrrRequest("Arrr.ISecureHub|Secret", Array.Empty<object?>(), Authorization()) }, cancellationToken);
+
+    /// <inheritdoc/>
+    public IAsyncEnumerable<int> TicksAsync(int count, ulong delay, CancellationToken cancellationToken = default) =>
+        _connection.StreamAsyncCore<int>("StreamMessage", new object?[] { new SignalArrrRequest("Arrr.ISecureHub|Ticks", new object?[] { count, delay }, Authorization()) }, cancellationToken);
+}
+
 /// <summary>What the server calls on clients.</summary>
 public interface ITestClientMethods
 {

@@ -18,10 +18,12 @@ export class TestHubProxy {
   /**
    * A proxy over a connection (started or not) to a SignalARRR endpoint of the hub.
    * `authorization`, when given, supplies each message's credential (`Bearer x`, or a
-   * bare token); without it messages carry an empty one.
+   * bare token), and answers the server's `ChallengeAuthentication` on this connection;
+   * without it messages carry an empty one.
    */
   constructor(readonly connection: HubConnection, authorization?: () => string | undefined) {
     this.#authorization = authorization;
+    $answerChallenges(connection, authorization);
     this.send = {
       nothing: () => this.connection.send("SendMessage", $request(this.#authorization, "TestShared.ITestServerMethods|Nothing", [])),
       nothingAsync: () => this.connection.send("SendMessage", $request(this.#authorization, "TestShared.ITestServerMethods|NothingAsync", [])),
@@ -109,10 +111,12 @@ export class ExtraMethodsProxy {
   /**
    * A proxy over a connection (started or not) to a SignalARRR endpoint of the hub.
    * `authorization`, when given, supplies each message's credential (`Bearer x`, or a
-   * bare token); without it messages carry an empty one.
+   * bare token), and answers the server's `ChallengeAuthentication` on this connection;
+   * without it messages carry an empty one.
    */
   constructor(readonly connection: HubConnection, authorization?: () => string | undefined) {
     this.#authorization = authorization;
+    $answerChallenges(connection, authorization);
   }
 
   /** `Hello, {name}!`. */
@@ -173,6 +177,32 @@ export class ExtraMethodsProxy {
   /** Fails with an application code. */
   throwRoomFull(): Promise<string> {
     return this.connection.invoke<string>("InvokeMessageResult", $request(this.#authorization, "ExtraMethods|ThrowRoomFull", []));
+  }
+}
+
+/** A hub whose methods need a user: bearer tokens starting with `good` are users. */
+export class SecureHubProxy {
+  readonly #authorization: (() => string | undefined) | undefined;
+
+  /**
+   * A proxy over a connection (started or not) to a SignalARRR endpoint of the hub.
+   * `authorization`, when given, supplies each message's credential (`Bearer x`, or a
+   * bare token), and answers the server's `ChallengeAuthentication` on this connection;
+   * without it messages carry an empty one.
+   */
+  constructor(readonly connection: HubConnection, authorization?: () => string | undefined) {
+    this.#authorization = authorization;
+    $answerChallenges(connection, authorization);
+  }
+
+  /** A secret. */
+  secret(): Promise<string> {
+    return this.connection.invoke<string>("InvokeMessageResult", $request(this.#authorization, "Arrr.ISecureHub|Secret", []));
+  }
+
+  /** `0..count`, one item every `delay` milliseconds. */
+  ticks(count: number, delay: number): HubStream<number> {
+    return $hubStream(() => this.connection.stream<number>("StreamMessage", $request(this.#authorization, "Arrr.ISecureHub|Ticks", [count, delay])));
   }
 }
 
@@ -335,6 +365,28 @@ interface $ClientRequest {
 
 function $request(authorization: (() => string | undefined) | undefined, method: string, args: unknown[]): $ClientRequest {
   return { Method: method, Arguments: args, Authorization: authorization?.() ?? "" };
+}
+
+/** Per connection, the credential that answers the server's `ChallengeAuthentication`. */
+const $challenges = new WeakMap<HubConnection, { credential: () => string | undefined }>();
+
+/**
+ * Answers `ChallengeAuthentication` (a client result: the message credential, `""` for
+ * none) on `connection` with `authorization`: one handler per connection, answering with
+ * the credential of the latest proxy given one.
+ */
+function $answerChallenges(connection: HubConnection, authorization: (() => string | undefined) | undefined): void {
+  if (!authorization) {
+    return;
+  }
+  const known = $challenges.get(connection);
+  if (known) {
+    known.credential = authorization;
+    return;
+  }
+  const entry = { credential: authorization };
+  $challenges.set(connection, entry);
+  connection.on("ChallengeAuthentication", () => entry.credential() ?? "");
 }
 
 /** SignalARRR's `ServerRequestMessage`: a call from the server. */

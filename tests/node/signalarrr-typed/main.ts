@@ -9,7 +9,9 @@
 // server call a client at /__test/... . Covers calls with results (both contracts), unit
 // calls awaited and fire-and-forget, a stream (whole and left early), SignalARRR's error
 // envelope, and the server calling the generated receiver (a client result and a one-way
-// call). Prints `ok <name>` / `FAIL <name>: <reason>` and a last line `N passed, M failed`.
+// call), and the message credential on the secure hub (/signalr/secure), the server's
+// ChallengeAuthentication answered during a stream. Prints `ok <name>` / `FAIL <name>:
+// <reason>` and a last line `N passed, M failed`.
 
 import * as signalR from "@microsoft/signalr";
 import type { HubConnection } from "@microsoft/signalr";
@@ -17,6 +19,7 @@ import { MessagePackHubProtocol } from "@microsoft/signalr-protocol-msgpack";
 
 import {
   ExtraMethodsProxy,
+  SecureHubProxy,
   TestClientMethodsReceiver,
   TestHubProxy,
   type TestClientMethods,
@@ -27,9 +30,9 @@ const opts = parseArgs(nodeProcess.argv.slice(2));
 const root = opts.url.replace(/\/+$/, "");
 const connections: HubConnection[] = [];
 
-async function connect(setup?: (connection: HubConnection) => void): Promise<HubConnection> {
+async function connect(setup?: (connection: HubConnection) => void, path = "/signalr/testhub"): Promise<HubConnection> {
   let builder = new signalR.HubConnectionBuilder()
-    .withUrl(`${root}/signalr/testhub`)
+    .withUrl(`${root}${path}`)
     .configureLogging(signalR.LogLevel.None);
   if (opts.protocol === "messagepack") {
     builder = builder.withHubProtocol(new MessagePackHubProtocol());
@@ -182,6 +185,27 @@ const cases = [
       const id = c.connectionId ?? fail("no connection id");
       await expectReject(hook("trigger-client-getbyid", { connectionId: id, id: "gone" }), "getById after dispose");
       expectEqual(client.asked, [], "what the disposed receiver was asked");
+    },
+  },
+  {
+    name: "the message credential: refused without one; with one, a long stream's ChallengeAuthentication is answered",
+    run: async () => {
+      const anonymous = new SecureHubProxy(await connect(undefined, "/signalr/secure"));
+      const refused = await expectReject(anonymous.secret(), "secret without a credential");
+      const text = String(refused instanceof Error ? refused.message : refused);
+      if (!text.includes('"Code":"unauthorized"')) fail(`not refused as unauthorized: ${text}`);
+      let asked = 0;
+      const secure = new SecureHubProxy(await connect(undefined, "/signalr/secure"), () => {
+        asked += 1;
+        return "good-token";
+      });
+      expectEqual(await secure.secret(), "s3cret", "secret with a credential");
+      const items: number[] = [];
+      for await (const item of secure.ticks(4, 50)) items.push(item);
+      expectEqual(items, [0, 1, 2, 3], "ticks");
+      // Two calls carried it; the stream outlived the checked credential (30 ms), so the
+      // server asked again at least once.
+      if (asked <= 2) fail(`the credential was read ${asked} times: no challenge was answered`);
     },
   },
 ];
