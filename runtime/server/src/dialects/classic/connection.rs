@@ -73,6 +73,9 @@ pub(super) struct ClassicConnection {
     /// The position up to which messages were handed to a receive request.
     delivered: AtomicU64,
     delivered_changed: Notify,
+    /// When the last hand-off to a receive request that cannot tell when the client has
+    /// its messages (Server-Sent Events) counts as delivered.
+    settles_at: Mutex<tokio::time::Instant>,
 }
 
 impl std::fmt::Debug for ClassicConnection {
@@ -170,6 +173,7 @@ impl ClassicConnection {
             groups_sent: Mutex::new(Vec::new()),
             delivered: AtomicU64::new(0),
             delivered_changed: Notify::new(),
+            settles_at: Mutex::new(tokio::time::Instant::now()),
         });
         for (hub, group) in groups {
             if let Some(s) = conn.subscriptions.iter().find(|s| s.hub == *hub)
@@ -219,24 +223,36 @@ impl ClassicConnection {
     }
 
     /// Messages up to `position` were handed to a receive request that cannot tell when the
-    /// client has them: they count as delivered `settle` later.
-    pub(super) fn mark_delivered_after(self: &Arc<Self>, position: u64, settle: Duration) {
-        let conn = self.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(settle).await;
-            conn.mark_delivered(position);
-        });
+    /// client has them: a response waiting for them goes `settle` after this hand-off.
+    pub(super) fn mark_handed_off(&self, position: u64, settle: Duration) {
+        *self
+            .settles_at
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = tokio::time::Instant::now() + settle;
+        self.mark_delivered(position);
     }
 
     /// Waits (up to `timeout`) until messages up to `position` were handed to a receive
-    /// request: a call's progress reaches the client before its response does.
+    /// request (and, after a hand-off that cannot be acknowledged, its settling time): a
+    /// call's progress reaches the client before its response does.
     pub(super) async fn wait_delivered(&self, position: u64, timeout: Duration) {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let changed = self.delivered_changed.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
-            if self.delivered.load(Ordering::Acquire) >= position || self.ended.is_cancelled() {
+            if self.ended.is_cancelled() {
+                return;
+            }
+            if self.delivered.load(Ordering::Acquire) >= position {
+                let settles_at = *self
+                    .settles_at
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                tokio::select! {
+                    () = tokio::time::sleep_until(settles_at.min(deadline)) => {}
+                    () = self.ended.cancelled() => {}
+                }
                 return;
             }
             tokio::select! {

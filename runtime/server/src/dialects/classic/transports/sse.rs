@@ -39,9 +39,9 @@ pub(in crate::dialects::classic) fn respond(
     init: bool,
 ) -> Response {
     // Each chunk with the position after it, if it carries messages. An event stream has no
-    // acknowledgement: the position counts as delivered a moment (`SETTLE`) after the body
-    // has handed the chunk to the connection (when the next one is asked for), so a `/send`
-    // answer waiting for a call's progress reaches the client after the progress itself.
+    // acknowledgement: once the body has handed the chunk to the connection (when the next
+    // one is asked for), a `/send` answer waiting for a call's progress goes a moment
+    // (`SETTLE`) later, so it reaches the client after the progress itself.
     let (tx, rx) = mpsc::channel::<(Bytes, Option<u64>)>(8);
     let delivering = conn.clone();
     tokio::spawn(async move {
@@ -91,7 +91,7 @@ pub(in crate::dialects::classic) fn respond(
         let conn = delivering.clone();
         async move {
             if let Some(position) = handed {
-                conn.mark_delivered_after(position, SETTLE);
+                conn.mark_handed_off(position, SETTLE);
             }
             let (chunk, position) = rx.recv().await?;
             Some((Ok::<_, Infallible>(chunk), (rx, position)))
