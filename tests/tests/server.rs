@@ -179,3 +179,91 @@ async fn the_authentication_hook_sets_users_and_refuses_strangers() {
         assert!(events.iter().any(|x| x == e), "{e} missing from {events:?}");
     }
 }
+
+/// A hub whose replies are larger than a socket takes at once, and whose `Shout` reaches
+/// every connection from the caller's task.
+fn big_replies_hub() -> Hub {
+    Hub::new("Big")
+        .method("Big", MethodKind::Unary, 0, |call| async move {
+            let mut args = call.bind(2)?;
+            let (tag, size): (u32, usize) = (args.next_arg()?, args.next_arg()?);
+            call.reply(&format!("{tag}:{}", "x".repeat(size)))
+        })
+        .method("Shout", MethodKind::Unary, 0, |call| async move {
+            let mut args = call.bind(1)?;
+            let i: u32 = args.next_arg()?;
+            call.caller.clients.all().send("Heard", &(i,))?;
+            Ok(Reply::Void)
+        })
+}
+
+#[tokio::test]
+async fn replies_the_socket_cannot_take_at_once_arrive_whole_and_in_order() {
+    // The connection's task writes its replies itself while the socket takes them; past
+    // that the writer task finishes them, and frames other connections queue meanwhile
+    // (the `Heard` broadcasts, in the second round) keep their place.
+    const CALLS: u32 = 40;
+    const SIZE: usize = 256 * 1024;
+    let server = HubServer::new(big_replies_hub());
+    let addr = serve(&server).await;
+    let url = format!("ws://{addr}/hub");
+    let mut slow = connect(&url).await;
+    let mut loud = connect(&url).await;
+    for (round, shouts) in [(0u32, 0u32), (1, 20)] {
+        for i in 0..CALLS {
+            let call = format!(
+                "{{\"type\":1,\"invocationId\":\"{round}-{i}\",\"target\":\"Big\",\"arguments\":[{i},{SIZE}]}}\u{1e}"
+            );
+            slow.send(Message::text(call)).await.unwrap();
+        }
+        // The slow client reads nothing for a while: its socket fills up.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        for i in 0..shouts {
+            let call = format!(
+                "{{\"type\":1,\"invocationId\":\"s{i}\",\"target\":\"Shout\",\"arguments\":[{i}]}}\u{1e}"
+            );
+            loud.send(Message::text(call)).await.unwrap();
+        }
+        let mut completions = 0u32;
+        let mut heard = 0u32;
+        while completions < CALLS || heard < shouts {
+            let text = next_text(&mut slow)
+                .await
+                .expect("the connection stays open");
+            for frame in text.split_terminator('\u{1e}') {
+                let v: serde_json::Value = serde_json::from_str(frame).unwrap();
+                match v["type"].as_u64() {
+                    Some(3) => {
+                        assert_eq!(v["invocationId"], format!("{round}-{completions}"));
+                        let result = v["result"].as_str().unwrap();
+                        let prefix = format!("{completions}:");
+                        assert!(result.starts_with(&prefix));
+                        assert_eq!(result.len(), prefix.len() + SIZE, "whole");
+                        completions += 1;
+                    }
+                    Some(1) => {
+                        assert_eq!(v["target"], "Heard");
+                        assert_eq!(v["arguments"][0], heard, "in order");
+                        heard += 1;
+                    }
+                    other => panic!("unexpected frame type {other:?}: {frame:.200}"),
+                }
+            }
+        }
+    }
+    // Both connections still answer.
+    for ws in [&mut slow, &mut loud] {
+        ws.send(Message::text(
+            "{\"type\":1,\"invocationId\":\"last\",\"target\":\"Big\",\"arguments\":[7,1]}\u{1e}",
+        ))
+        .await
+        .unwrap();
+        loop {
+            let text = next_text(ws).await.expect("an answer");
+            if text.contains("\"invocationId\":\"last\"") {
+                assert!(text.contains("\"result\":\"7:x\""), "{text}");
+                break;
+            }
+        }
+    }
+}

@@ -197,7 +197,7 @@ pub(crate) async fn write_loop(
         }
     }
     if let Some((_, sink)) = sink {
-        flush_and_close(sink, rx, &conn, &close).await;
+        flush_and_close(sink, rx, None, &conn, &close).await;
     }
 }
 

@@ -37,6 +37,9 @@ pub(crate) struct Outbox {
     limit: usize,
     /// Signalled when the writer takes frames off the queue.
     space: Notify,
+    /// The connection's own task writes what it queues itself (see [`crate::writer`]):
+    /// its frames do not wake the writer task.
+    written_inline: bool,
 }
 
 /// What the two ends of an [`Outbox`] share.
@@ -59,6 +62,16 @@ const KEPT_SLOTS: usize = 16;
 impl Outbox {
     /// A queue of at most `limit` bytes, and its receiving end for the writer.
     pub(crate) fn new(limit: usize) -> (Outbox, OutboxReceiver) {
+        Self::make(limit, false)
+    }
+
+    /// A queue whose connection writes the frames its own task queues (its replies) itself,
+    /// so that only frames queued from elsewhere wake the writer task.
+    pub(crate) fn written_inline(limit: usize) -> (Outbox, OutboxReceiver) {
+        Self::make(limit, true)
+    }
+
+    fn make(limit: usize, written_inline: bool) -> (Outbox, OutboxReceiver) {
         let shared = Arc::new(OutboxShared {
             queue: Mutex::new(Queue::default()),
             ready: Notify::new(),
@@ -69,13 +82,15 @@ impl Outbox {
                 queued: AtomicUsize::new(0),
                 limit,
                 space: Notify::new(),
+                written_inline,
             },
             OutboxReceiver { shared },
         )
     }
 
-    /// Queues `frame` if it fits; `Err(frame)` when the bound would be passed.
-    fn try_push(&self, frame: Frame) -> Result<bool, Frame> {
+    /// Queues `frame` if it fits; `Err(frame)` when the bound would be passed. `own`: queued
+    /// by the connection's own task.
+    fn try_push(&self, frame: Frame, own: bool) -> Result<bool, Frame> {
         let cost = frame.len() + FRAME_OVERHEAD;
         let before = self.queued.fetch_add(cost, Ordering::AcqRel);
         // A frame larger than the whole bound still goes through an empty queue.
@@ -90,8 +105,21 @@ impl Outbox {
             };
             queue.frames.push_back(frame);
         }
-        self.shared.ready.notify_one();
+        if !(own && self.written_inline) {
+            self.shared.ready.notify_one();
+        }
         Ok(true)
+    }
+
+    /// Wakes the writer task (it finds the queue as it is).
+    pub(crate) fn wake_writer(&self) {
+        self.shared.ready.notify_one();
+    }
+
+    /// Fires when the writer task should look at the queue: a frame was queued from
+    /// another task, or [`Outbox::wake_writer`].
+    pub(crate) fn writer_woken(&self) -> tokio::sync::futures::Notified<'_> {
+        self.shared.ready.notified()
     }
 
     /// The writer took `frame` off the queue.
@@ -131,6 +159,14 @@ impl OutboxReceiver {
     /// A frame if one is queued now.
     pub(crate) fn try_recv(&mut self) -> Option<Frame> {
         self.take().ok().flatten()
+    }
+
+    /// Whether a frame is queued now.
+    pub(crate) fn has_frames(&self) -> bool {
+        self.shared
+            .queue
+            .lock()
+            .is_ok_and(|queue| !queue.frames.is_empty())
     }
 
     /// The next frame, `Ok(None)` when none is queued, `Err` when none ever will be.
@@ -222,10 +258,20 @@ impl Connection {
     /// Queues a frame without waiting; a queue past its bound means the client stopped
     /// reading: the connection ends with an error.
     pub(crate) fn push(&self, frame: Frame) -> bool {
+        self.push_as(frame, false)
+    }
+
+    /// [`Connection::push`] from the connection's own task (its reader and the invocations
+    /// it drives), which writes what it queued before it waits again.
+    pub(crate) fn push_own(&self, frame: Frame) -> bool {
+        self.push_as(frame, true)
+    }
+
+    fn push_as(&self, frame: Frame, own: bool) -> bool {
         if self.abort.is_cancelled() {
             return false;
         }
-        match self.outbox.try_push(frame) {
+        match self.outbox.try_push(frame, own) {
             Ok(sent) => sent,
             Err(_) => {
                 tracing::warn!(connection = %self.id, "outgoing queue full; closing the connection");
@@ -235,10 +281,18 @@ impl Connection {
         }
     }
 
-    /// Queues a frame, waiting up to the send timeout for room (an invocation's reply or
-    /// stream item: the method slows down with its client instead of growing the queue).
-    pub(crate) async fn send(&self, frame: Frame) -> bool {
-        let mut frame = frame;
+    /// Queues a frame from the connection's own task (an invocation's reply or stream
+    /// item), waiting up to the send timeout for room: the method slows down with its
+    /// client instead of growing the queue.
+    pub(crate) async fn send_own(&self, frame: Frame) -> bool {
+        if self.abort.is_cancelled() {
+            return false;
+        }
+        // Most frames fit at once: no clock read, no registration.
+        let mut frame = match self.outbox.try_push(frame, true) {
+            Ok(sent) => return sent,
+            Err(f) => f,
+        };
         let deadline = tokio::time::Instant::now() + self.send_timeout;
         loop {
             if self.abort.is_cancelled() {
@@ -248,7 +302,7 @@ impl Connection {
             tokio::pin!(space);
             // Registered before the attempt, so a frame taken meanwhile is not missed.
             space.as_mut().enable();
-            match self.outbox.try_push(frame) {
+            match self.outbox.try_push(frame, true) {
                 Ok(sent) => return sent,
                 Err(f) => frame = f,
             }

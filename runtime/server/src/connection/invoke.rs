@@ -154,7 +154,7 @@ struct Replier {
 impl Replier {
     async fn send(&self, msg: HubMessage<'_>) -> bool {
         match Frame::encode(self.conn.protocol, &msg) {
-            Ok(frame) => self.conn.send(frame).await,
+            Ok(frame) => self.conn.send_own(frame).await,
             Err(e) => {
                 tracing::error!(connection = %self.conn.id, error = %e, "cannot encode a reply");
                 false

@@ -97,7 +97,13 @@ async fn serve(
     let opts = &ctx.options;
     let detailed = opts.enable_detailed_errors;
     let protocol = shake.protocol;
-    let (outbox, rx) = Outbox::new(opts.maximum_outgoing_buffer_size);
+    // Without stateful reconnect the connection's task writes its own replies (see
+    // `writer::half`); with it, every frame is numbered by the stateful writer.
+    let (outbox, rx) = if next.is_none() {
+        Outbox::written_inline(opts.maximum_outgoing_buffer_size)
+    } else {
+        Outbox::new(opts.maximum_outgoing_buffer_size)
+    };
     let codec: Arc<dyn Codec> = match &ctx.dialect {
         Some(d) => d.codec(protocol),
         None => Arc::new(HubProtocolCodec(protocol)),
@@ -138,12 +144,13 @@ async fn serve(
     // Fires once the connection's end is decided and its Close is in `close`.
     let finish = CancellationToken::new();
     let keep_alive = keep_alive.then_some(opts.keep_alive_interval);
-    let (writer, reconnect) = match next {
-        None => (
-            tokio::spawn(
+    let (writer, reconnect, half) = match next {
+        None => {
+            let ping = Frame::encode(protocol, &HubMessage::Ping).ok();
+            let half = Arc::new(writer::WriteHalf::new(outgoing, rx, ping));
+            let writer = tokio::spawn(
                 writer::write_loop(
-                    outgoing,
-                    rx,
+                    half.clone(),
                     conn.clone(),
                     keep_alive,
                     opts.transport_send_timeout,
@@ -151,9 +158,9 @@ async fn serve(
                     finish.clone(),
                 )
                 .in_current_span(),
-            ),
-            None,
-        ),
+            );
+            (writer, None, Some(half))
+        }
         Some(next) => {
             let (reconnect, sinks, lost) =
                 stateful::split(opts.stateful_reconnect_buffer_size, next);
@@ -171,7 +178,7 @@ async fn serve(
                 )
                 .in_current_span(),
             );
-            (writer, Some(reconnect))
+            (writer, Some(reconnect), None)
         }
     };
 
@@ -186,7 +193,7 @@ async fn serve(
     })
     .catch_unwind()
     .await;
-    let mut reader = Reader::new(ctx.clone(), conn.clone(), caller.clone(), reconnect);
+    let mut reader = Reader::new(ctx.clone(), conn.clone(), caller.clone(), reconnect, half);
     let end = match connected {
         Ok(Ok(())) => reader.run(incoming, shake.leftover).await,
         Ok(Err(e)) => {

@@ -37,6 +37,7 @@ use crate::hub::{Call, MethodKind, UploadSender, upload_stream};
 use crate::slot::{Slot, Slots};
 use crate::stateful::Reconnect;
 use crate::transport::TransportError;
+use crate::writer::WriteHalf;
 
 /// How many bytes a connection handles before it lets other connections run: a client
 /// that sends as fast as it can must not keep a worker thread from everyone else.
@@ -93,6 +94,9 @@ pub(crate) struct Reader {
     pub(crate) conn: Arc<Connection>,
     pub(crate) caller: Caller,
     pub(crate) reconnect: Option<Reconnect>,
+    /// The write half this task writes its own replies through (none with stateful
+    /// reconnect, whose writer numbers every frame).
+    half: Option<Arc<WriteHalf>>,
     /// Fires when the connection ends, for every invocation's cancellation token.
     pub(crate) teardown: CancellationToken,
     protocol: Protocol,
@@ -118,6 +122,7 @@ impl Reader {
         conn: Arc<Connection>,
         caller: Caller,
         reconnect: Option<Reconnect>,
+        half: Option<Arc<WriteHalf>>,
     ) -> Self {
         let protocol = conn.protocol;
         let frames = FrameReader::new(protocol, ctx.options.maximum_receive_message_size);
@@ -129,6 +134,7 @@ impl Reader {
             conn,
             caller,
             reconnect,
+            half,
             teardown: CancellationToken::new(),
             protocol,
             frames,
@@ -251,6 +257,16 @@ impl Reader {
                     return End::Gone;
                 }
                 () = &mut expiry => return End::Expired,
+                // Last: only when nothing else is ready, so that a burst of messages is
+                // answered with one write.
+                () = own_work(self.half.as_deref()), if self.half.is_some() => {
+                    if let Some(half) = &self.half
+                        && !half.write_own(&self.conn)
+                    {
+                        // The transport failed: the connection ends.
+                        self.conn.abort.cancel();
+                    }
+                }
             }
         }
     }
@@ -449,7 +465,7 @@ impl Reader {
                 result: CompletionResult::Error(text.into()),
             });
             if let Ok(frame) = Frame::encode(self.protocol, &msg) {
-                self.conn.push(frame);
+                self.conn.push_own(frame);
             }
         }
     }
@@ -463,7 +479,7 @@ impl Reader {
                 result: CompletionResult::Void,
             });
             if let Ok(frame) = Frame::encode(self.protocol, &msg) {
-                self.conn.push(frame);
+                self.conn.push_own(frame);
             }
         }
     }
@@ -581,6 +597,16 @@ async fn next_chunk(incoming: &mut Option<Incoming>) -> Option<Result<Bytes, Tra
         Some(s) => s.next().await,
         None => std::future::pending().await,
     }
+}
+
+/// Ready when the connection's task has replies of its own to write. Checked at each poll:
+/// the frames it waits for are queued by this same task, in the branches polled before it.
+async fn own_work(half: Option<&WriteHalf>) {
+    std::future::poll_fn(|_| match half {
+        Some(h) if h.has_own_work() => std::task::Poll::Ready(()),
+        _ => std::task::Poll::Pending,
+    })
+    .await;
 }
 
 async fn wait_for_room(stalled: &mut Option<Stalled>) -> Option<OwnedPermit<UploadItem>> {

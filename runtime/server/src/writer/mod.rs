@@ -2,21 +2,21 @@
 //! time with one flush, a keep-alive Ping when nothing else was sent for a while, and at
 //! the end what was already queued, then the Close.
 
+pub(crate) mod half;
+
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::SinkExt;
-use signalr_protocol::HubMessage;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::clients::registry::{Connection, OutboxReceiver};
 use crate::frame::Frame;
 use crate::transport::Outgoing;
-
-/// The most bytes written between two flushes.
-const BATCH_BYTES: usize = 64 << 10;
+use half::BATCH_BYTES;
+pub(crate) use half::WriteHalf;
 
 /// How long the end of a connection may take to write what is queued and the Close.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -56,53 +56,43 @@ pub(crate) async fn sleep_until_or_never(at: Option<Instant>) {
     }
 }
 
-/// The write loop of a connection without stateful reconnect.
+/// The writer task of a connection without stateful reconnect.
 ///
-/// It runs beside the connection's reader on the same task, so a reply costs no wake of
-/// another task. Nothing is armed per frame: the cancellation wait is made once, the
-/// keep-alive timer fires at most once per interval and is only moved then, and the send
-/// timeout is armed only for a write that could not finish at once.
+/// It writes what the connection's own task does not (see [`half`]): frames queued by other
+/// tasks, a write the transport could not take at once, and a keep-alive Ping when nothing
+/// was sent for a whole interval. Nothing is armed per frame: the cancellation wait is made
+/// once, the keep-alive timer fires at most once per interval and is only moved then, and
+/// the send timeout is armed only for a write that could not finish at once.
 pub(crate) async fn write_loop(
-    mut sink: Outgoing,
-    mut rx: OutboxReceiver,
+    half: Arc<WriteHalf>,
     conn: Arc<Connection>,
     keep_alive: Option<Duration>,
     send_timeout: Duration,
     close: CloseSlot,
     finish: CancellationToken,
 ) {
-    let ping = Frame::encode(conn.protocol, &HubMessage::Ping).ok();
     let aborted = finish.cancelled();
     tokio::pin!(aborted);
-    let mut last_send = Instant::now();
-    let keep_alive_timer = sleep_until_or_never(keep_alive.map(|k| last_send + k));
+    let keep_alive_timer = sleep_until_or_never(keep_alive.map(|k| Instant::now() + k));
     tokio::pin!(keep_alive_timer);
     loop {
-        let next = tokio::select! {
+        tokio::select! {
             biased;
             () = &mut aborted => break,
-            f = rx.recv() => match f { Some(f) => Some(f), None => break },
+            () = conn.outbox.writer_woken() => {}
             () = &mut keep_alive_timer => {
                 // Due only if nothing was sent for a whole interval; otherwise wait out the rest.
                 let Some(k) = keep_alive else { continue };
-                let due = last_send + k;
+                let due = half.last_send() + k;
                 if Instant::now() < due {
                     keep_alive_timer.set(sleep_until_or_never(Some(due)));
                     continue;
                 }
                 keep_alive_timer.set(sleep_until_or_never(Some(Instant::now() + k)));
-                None
+                half.ping();
             }
-        };
-        let write = async {
-            match next {
-                Some(first) => write_batch(&mut sink, &mut rx, &conn, first, |_| {}).await,
-                None => match &ping {
-                    Some(p) => sink.send(p.clone()).await,
-                    None => Ok(()),
-                },
-            }
-        };
+        }
+        let write = std::future::poll_fn(|cx| half.poll_write(&conn, cx));
         tokio::pin!(write);
         // Most writes finish at once; a client that stops reading blocks one, and then the
         // connection's end must not wait for it, nor may the write wait forever.
@@ -124,9 +114,10 @@ pub(crate) async fn write_loop(
             conn.abort.cancel();
             return;
         }
-        last_send = Instant::now();
     }
-    flush_and_close(sink, rx, &conn, &close).await;
+    if let Some(parts) = half.take() {
+        flush_and_close(parts.sink, parts.rx, parts.held, &conn, &close).await;
+    }
 }
 
 /// At a connection's end: sends what is already queued (replies written just before the
@@ -134,10 +125,16 @@ pub(crate) async fn write_loop(
 pub(crate) async fn flush_and_close(
     mut sink: Outgoing,
     mut rx: OutboxReceiver,
+    held: Option<Frame>,
     conn: &Connection,
     close: &Mutex<Vec<Frame>>,
 ) {
     let flush = async {
+        if let Some(frame) = held
+            && sink.feed(frame).await.is_err()
+        {
+            return;
+        }
         while let Some(frame) = rx.try_recv() {
             conn.outbox.taken(&frame);
             if sink.feed(frame).await.is_err() {
