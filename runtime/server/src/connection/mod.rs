@@ -124,7 +124,14 @@ async fn serve(
     if let Some(d) = &ctx.dialect {
         d.connected(&conn, owner.request.as_deref());
     }
-    crate::scaleout::connection_opened(&ctx.registry, &conn.id, conn.user.as_deref()).await;
+    // The futures awaited once per connection are boxed: held inline they would size the
+    // connection's task for its whole life (an idle connection is mostly that state).
+    Box::pin(crate::scaleout::connection_opened(
+        &ctx.registry,
+        &conn.id,
+        conn.user.as_deref(),
+    ))
+    .await;
     let caller = Caller {
         connection_id: owner.id.clone(),
         user: owner.user.clone(),
@@ -184,13 +191,13 @@ async fn serve(
 
     // The hooks may fail or panic: either way the connection ends with an error, and is
     // cleaned up like any other.
-    let connected = AssertUnwindSafe(async {
+    let connected = AssertUnwindSafe(Box::pin(async {
         ctx.filters.connected(&caller).await?;
         if let Some(hook) = &ctx.hub.on_connected {
             hook(caller.clone()).await;
         }
         Ok::<(), HubError>(())
-    })
+    }))
     .catch_unwind()
     .await;
     let mut reader = Reader::new(ctx.clone(), conn.clone(), caller.clone(), reconnect, half);
@@ -280,12 +287,12 @@ async fn serve(
     let leftovers = reader.into_leftovers();
     tokio::spawn(leftovers.in_current_span());
     tracked.end(status);
-    let disconnected = AssertUnwindSafe(async {
+    let disconnected = AssertUnwindSafe(Box::pin(async {
         if let Some(hook) = &ctx.hub.on_disconnected {
             hook(caller.clone()).await;
         }
         ctx.filters.disconnected(&caller, error.as_deref()).await;
-    })
+    }))
     .catch_unwind()
     .await;
     if let Err(panic) = disconnected {
