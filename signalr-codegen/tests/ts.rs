@@ -290,7 +290,9 @@ fn signalarrr_dialect_golden_and_tunnelling() {
     assert!(ts.contains("this.routes.get(method.toLowerCase())"));
     // No plain hub method is a target.
     assert!(!ts.contains(r#".invoke<string>("TestShared"#));
-    assert!(!ts.contains("handlers.on(["));
+    assert!(!ts.contains(r#"handlers.on(["TestShared"#));
+    // Only cancellation has a handler of its own.
+    assert!(ts.contains(r#"handlers.on(["CancelTokenFromServer"]"#));
     // The default dialect is unchanged: plain targets.
     let plain = generate(&contracts, &Options::default()).unwrap();
     assert!(

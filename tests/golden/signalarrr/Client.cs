@@ -341,6 +341,12 @@ public interface ITestClientMethods
 
     /// <summary><c>item-0</c> .. <c>item-{count-1}</c>.</summary>
     Task<IReadOnlyList<string>> GetContentAsync(int count);
+
+    /// <summary>
+    /// <c>0..count</c>. The server asks for it as a stream (<c>/__test/trigger-client-stream</c>, a
+    /// message carrying a <c>StreamId</c>): each element comes back as one item.
+    /// </summary>
+    Task<IReadOnlyList<int>> StreamNumbersAsync(int count);
 }
 
 /// <summary>Routes the hub's calls to an <see cref="ITestClientMethods"/>.</summary>
@@ -376,17 +382,71 @@ public static class TestClientMethodsReceiver
         registration.Route(
             new[] { "TestShared.ITestClientMethods|GetContent", "GetContent" },
             async args => await receiver.GetContentAsync(args.Get<int>(0)).ConfigureAwait(false));
+        registration.Route(
+            new[] { "TestShared.ITestClientMethods|StreamNumbers", "StreamNumbers" },
+            async args => await receiver.StreamNumbersAsync(args.Get<int>(0)).ConfigureAwait(false));
+        return registration;
+    }
+}
+
+/// <summary>
+/// A second contract the server calls on clients: its receiver shares a connection with
+/// the receiver of <c>TestClientMethods</c> and answers only its own calls (the tests reach
+/// it through <c>/__test/trigger-client-call</c>).
+/// </summary>
+public interface ITestClientNotes
+{
+    /// <summary>Takes a note; the server may cancel it.</summary>
+    Task NoteAsync(string text, CancellationToken cancel);
+}
+
+/// <summary>Routes the hub's calls to an <see cref="ITestClientNotes"/>.</summary>
+public static class TestClientNotesReceiver
+{
+    /// <summary>
+    /// Registers <paramref name="receiver"/> on <paramref name="connection"/> for every method
+    /// of <see cref="ITestClientNotes"/>: the server's <c>InvokeServerRequest</c> and
+    /// <c>InvokeServerMessage</c> are routed by their <c>Method</c>, the wire name or the plain
+    /// name in any case.
+    /// </summary>
+    /// <remarks>
+    /// <para>Register before starting the connection, so that no call is missed.</para>
+    /// <para>A method's <see cref="CancellationToken"/> is cancelled when the server cancels
+    /// the call, or when the connection closes or starts reconnecting. The connection runs
+    /// calls that expect no result one at a time, so such a call must return before the
+    /// cancellation can arrive.</para>
+    /// </remarks>
+    /// <returns>Removes every handler when disposed.</returns>
+    public static IDisposable Register(HubConnection connection, ITestClientNotes receiver)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(receiver);
+        var registration = new HubRegistration(connection);
+        registration.ListenForCancellation();
+        registration.ListenForSignalArrr();
+        registration.Route(
+            new[] { "TestShared.ITestClientNotes|Note", "Note" },
+            async args =>
+            {
+                using var call1 = registration.Open(args.Get<CancellationMarker?>(1));
+                await receiver.NoteAsync(args.Get<string>(0), call1.Token).ConfigureAwait(false);
+                return null;
+            });
         return registration;
     }
 }
 
 /// <summary>
 /// The handlers one <c>Register</c> call added to a connection; disposing it removes them.
+/// It also keeps the cancellation sources of running calls by the marker ids the server
+/// sent, for <c>CancelTokenFromServer</c>.
 /// </summary>
 file sealed class HubRegistration : IDisposable
 {
     private readonly HubConnection _connection;
     private readonly List<IDisposable> _handlers = new();
+    private readonly Dictionary<string, CancellationTokenSource> _running = new();
+    private bool _listening;
     private readonly Dictionary<string, Func<SignalArrrArguments, Task<object?>>> _routes = new(StringComparer.OrdinalIgnoreCase);
 
     public HubRegistration(HubConnection connection)
@@ -428,14 +488,131 @@ file sealed class HubRegistration : IDisposable
         return route(new SignalArrrArguments(message?.Arguments ?? Array.Empty<JsonElement>()));
     }
 
+    /// <summary>
+    /// Cancels a running call's token when the server sends <c>CancelTokenFromServer</c> with
+    /// its marker id, and every token when the connection closes or starts reconnecting.
+    /// </summary>
+    public void ListenForCancellation()
+    {
+        Func<object?[], object, Task> cancel = static (args, state) =>
+        {
+            ((HubRegistration)state).Cancel((args[0] as CancelTokenRequest)?.CancellationGuid);
+            return Task.CompletedTask;
+        };
+        _handlers.Add(_connection.On("CancelTokenFromServer", new[] { typeof(CancelTokenRequest) }, cancel, this));
+        _connection.Closed += CancelAll;
+        _connection.Reconnecting += CancelAll;
+        _listening = true;
+    }
+
+    /// <summary>The token of a call whose marker argument is <paramref name="marker"/>.</summary>
+    public CallCancellation Open(object? marker)
+    {
+        var call = new CallCancellation(this, (marker as CancellationMarker)?.Id);
+        if (call.Id is not null)
+        {
+            lock (_running)
+            {
+                _running[call.Id] = call.Source;
+            }
+        }
+        return call;
+    }
+
+    /// <summary>Forgets a call that has ended.</summary>
+    public void Forget(CallCancellation call)
+    {
+        if (call.Id is null)
+        {
+            return;
+        }
+        lock (_running)
+        {
+            if (_running.TryGetValue(call.Id, out var source) && source == call.Source)
+            {
+                _running.Remove(call.Id);
+            }
+        }
+    }
+
+    private void Cancel(string? id)
+    {
+        if (id is null)
+        {
+            return;
+        }
+        CancellationTokenSource? source;
+        lock (_running)
+        {
+            _running.Remove(id, out source);
+        }
+        source?.Cancel();
+    }
+
+    private Task CancelAll(Exception? error)
+    {
+        List<CancellationTokenSource> sources;
+        lock (_running)
+        {
+            sources = new List<CancellationTokenSource>(_running.Values);
+            _running.Clear();
+        }
+        foreach (var source in sources)
+        {
+            source.Cancel();
+        }
+        return Task.CompletedTask;
+    }
+
     public void Dispose()
     {
+        if (_listening)
+        {
+            _connection.Closed -= CancelAll;
+            _connection.Reconnecting -= CancelAll;
+            _listening = false;
+        }
         foreach (var handler in _handlers)
         {
             handler.Dispose();
         }
         _handlers.Clear();
     }
+}
+
+/// <summary>The token handed to one running call; disposing it (when the call ends) forgets it.</summary>
+file sealed class CallCancellation : IDisposable
+{
+    private readonly HubRegistration _registration;
+
+    public CallCancellation(HubRegistration registration, string? id)
+    {
+        _registration = registration;
+        Id = id;
+    }
+
+    /// <summary>The marker id the server cancels the call by, if it sent one.</summary>
+    public string? Id { get; }
+
+    public CancellationTokenSource Source { get; } = new();
+
+    public CancellationToken Token => Source.Token;
+
+    public void Dispose() => _registration.Forget(this);
+}
+
+/// <summary>What the server sends in the argument slot of a <see cref="CancellationToken"/> parameter.</summary>
+file sealed record CancellationMarker
+{
+    [JsonPropertyName("Id")]
+    public string? Id { get; init; }
+}
+
+/// <summary>The argument of <c>CancelTokenFromServer</c>.</summary>
+file sealed record CancelTokenRequest
+{
+    [JsonPropertyName("CancellationGuid")]
+    public string? CancellationGuid { get; init; }
 }
 
 /// <summary>

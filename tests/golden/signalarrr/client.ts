@@ -214,6 +214,11 @@ export interface TestClientMethods {
   getById(id: string): string | Promise<string>;
   /** `item-0` .. `item-{count-1}`. */
   getContent(count: number): string[] | Promise<string[]>;
+  /**
+   * `0..count`. The server asks for it as a stream (`/__test/trigger-client-stream`, a
+   * message carrying a `StreamId`): each element comes back as one item.
+   */
+  streamNumbers(count: number): number[] | Promise<number[]>;
 }
 
 /** Registers a {@link TestClientMethods} implementation on a connection. */
@@ -229,8 +234,48 @@ export const TestClientMethodsReceiver = {
       [["TestShared.ITestClientMethods|Nix", "Nix"], () => receiver.nix()],
       [["TestShared.ITestClientMethods|GetById", "GetById"], ($args: unknown[]) => receiver.getById($args[0] as string)],
       [["TestShared.ITestClientMethods|GetContent", "GetContent"], ($args: unknown[]) => receiver.getContent($args[0] as number)],
+      [["TestShared.ITestClientMethods|StreamNumbers", "StreamNumbers"], ($args: unknown[]) => receiver.streamNumbers($args[0] as number)],
     ]);
     return routes;
+  },
+};
+
+/**
+ * A second contract the server calls on clients: its receiver shares a connection with
+ * the receiver of [`TestClientMethods`] and answers only its own calls (the tests reach
+ * it through `/__test/trigger-client-call`).
+ */
+export interface TestClientNotes {
+  /** Takes a note; the server may cancel it. */
+  note(text: string, cancel: AbortSignal): void | Promise<void>;
+}
+
+/** Registers a {@link TestClientNotes} implementation on a connection. */
+export const TestClientNotesReceiver = {
+  /**
+   * Answers the server's SignalARRR calls (`InvokeServerRequest`, with the handler's value
+   * as the client result, and `InvokeServerMessage`) with `receiver`, routing each
+   * `ServerRequestMessage` by its `Method` (wire name or plain name, in any case). Register
+   * before `start()` so no call is missed; `dispose()` on the result removes the routes.
+   */
+  register(connection: HubConnection, receiver: TestClientNotes): Registration {
+    const handlers = new $Handlers(connection);
+    const cancellations = new $Cancellations(connection, handlers);
+    const routes = $Routes.of(connection).add([
+      [["TestShared.ITestClientNotes|Note", "Note"], async ($args: unknown[]) => {
+        try {
+          return await receiver.note($args[0] as string, cancellations.open($args[1] as $CancellationMarker | null));
+        } finally {
+          cancellations.close($args[1] as $CancellationMarker | null);
+        }
+      }],
+    ]);
+    return {
+      dispose: () => {
+        routes.dispose();
+        handlers.dispose();
+      },
+    };
   },
 };
 
@@ -356,6 +401,26 @@ export interface Registration {
   dispose(): void;
 }
 
+class $Handlers implements Registration {
+  private readonly entries: [string, (...args: any[]) => unknown][] = [];
+
+  constructor(private readonly connection: HubConnection) {}
+
+  on(names: string[], handler: (...args: any[]) => unknown): void {
+    for (const name of names) {
+      this.connection.on(name, handler);
+      this.entries.push([name, handler]);
+    }
+  }
+
+  dispose(): void {
+    for (const [name, handler] of this.entries) {
+      this.connection.off(name, handler);
+    }
+    this.entries.length = 0;
+  }
+}
+
 /** SignalARRR's `ClientRequestMessage`: what every tunnelled call carries. */
 interface $ClientRequest {
   Method: string;
@@ -451,5 +516,48 @@ class $Routes {
       throw new Error(`Method '${method}' not found`);
     }
     return route(Array.isArray(request?.Arguments) ? request.Arguments : []);
+  }
+}
+
+/** What a server sends in the argument slot of a `CancellationToken` parameter. */
+interface $CancellationMarker {
+  Id: string;
+}
+
+/**
+ * The signals handed to running handlers, by marker id: the server aborts one with
+ * `CancelTokenFromServer`, and the connection closing aborts them all.
+ */
+class $Cancellations {
+  private readonly controllers = new Map<string, AbortController>();
+
+  constructor(connection: HubConnection, handlers: $Handlers) {
+    handlers.on(["CancelTokenFromServer"], (request: { CancellationGuid?: string | null } | null) => {
+      const id = request?.CancellationGuid;
+      if (id) {
+        this.controllers.get(id)?.abort();
+        this.controllers.delete(id);
+      }
+    });
+    connection.onclose(() => {
+      for (const controller of this.controllers.values()) {
+        controller.abort();
+      }
+      this.controllers.clear();
+    });
+  }
+
+  open(marker: $CancellationMarker | null): AbortSignal {
+    const controller = new AbortController();
+    if (marker?.Id) {
+      this.controllers.set(marker.Id, controller);
+    }
+    return controller.signal;
+  }
+
+  close(marker: $CancellationMarker | null): void {
+    if (marker?.Id) {
+      this.controllers.delete(marker.Id);
+    }
   }
 }
