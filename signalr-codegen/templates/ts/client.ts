@@ -111,8 +111,12 @@ export const {{ r.receiver }} = {
   /**
    * Answers the server's SignalARRR calls (`InvokeServerRequest`, with the handler's value
    * as the client result, and `InvokeServerMessage`) with `receiver`, routing each
-   * `ServerRequestMessage` by its `Method` (wire name or plain name, in any case). Register
-   * before `start()` so no call is missed; `dispose()` on the result removes the routes.
+   * `ServerRequestMessage` by its `Method` (wire name or plain name, in any case). The
+   * receivers of a connection share one route table, so each call reaches exactly one of
+   * them. A call with a `StreamId` asks for a stream: each item of the method's array
+   * result (or the value itself) goes back as `StreamItemToServer`, then
+   * `StreamCompleteToServer`, with the error's text if the method failed. Register before
+   * `start()` so no call is missed; `dispose()` on the result removes its own routes.
    */
   register(connection: HubConnection, receiver: {{ r.name }}): {{ helpers.registration }} {
 {%- if r.markers %}

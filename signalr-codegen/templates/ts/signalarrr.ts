@@ -50,7 +50,8 @@ type $Route = ($args: unknown[]) => unknown;
 /**
  * The routes of one connection's receivers, by lower-cased method name: one handler each
  * for `InvokeServerRequest` and `InvokeServerMessage`, so several receivers share a
- * connection and a client result comes from exactly one of them.
+ * connection and a client result comes from exactly one of them. A call carrying a
+ * `StreamId` asks for a stream: the routed method's result is sent back item by item.
  */
 class $Routes {
   private static readonly connections = new WeakMap<HubConnection, $Routes>();
@@ -65,7 +66,7 @@ class $Routes {
     return routes;
   }
 
-  private constructor(connection: HubConnection) {
+  private constructor(private readonly connection: HubConnection) {
     connection.on("InvokeServerRequest", (request: $ServerRequest | null) => this.call(request));
     connection.on("InvokeServerMessage", (request: $ServerRequest | null) => this.call(request));
   }
@@ -93,11 +94,45 @@ class $Routes {
 
   private call(request: $ServerRequest | null): unknown {
     const method = typeof request?.Method === "string" ? request.Method : "";
-    const route = this.routes.get(method.toLowerCase());
-    if (!route) {
-      throw new Error(`Method '${method}' not found`);
+    const args = Array.isArray(request?.Arguments) ? request.Arguments : [];
+    const run = (): unknown => {
+      const route = this.routes.get(method.toLowerCase());
+      if (!route) {
+        throw new Error(`Method '${method}' not found`);
+      }
+      return route(args);
+    };
+    const streamId = request?.StreamId;
+    return typeof streamId === "string" && streamId !== "" ? this.stream(streamId, run) : run();
+  }
+
+  /**
+   * Sends what `run` returns as the stream the server asked for: each item of an array or
+   * an async iterable, or the value itself as one item (none for `null` or `undefined`),
+   * then the completion, carrying the error's text if `run` failed. Resolves to `null`,
+   * the client result of an `InvokeServerRequest` that asked for a stream.
+   */
+  private async stream(streamId: string, run: () => unknown): Promise<null> {
+    const send = (item: unknown): Promise<void> => this.connection.send("StreamItemToServer", streamId, item);
+    let error: string | null = null;
+    try {
+      const result = await run();
+      if (Array.isArray(result)) {
+        for (const item of result) {
+          await send(item);
+        }
+      } else if (typeof result === "object" && result !== null && Symbol.asyncIterator in result) {
+        for await (const item of result as AsyncIterable<unknown>) {
+          await send(item);
+        }
+      } else if (result !== null && result !== undefined) {
+        await send(result);
+      }
+    } catch (e: unknown) {
+      error = String(e);
     }
-    return route(Array.isArray(request?.Arguments) ? request.Arguments : []);
+    await this.connection.send("StreamCompleteToServer", streamId, error);
+    return null;
   }
 }
 {%- endif %}
