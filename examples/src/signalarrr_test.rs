@@ -5,7 +5,8 @@
 //!
 //! The hub's own methods (`TestShared.ITestServerMethods`) answer to their bare names; the
 //! second contract, `ExtraMethods`, to `ExtraMethods.Name` (SignalARRR's `ServerMethods`
-//! class). What the server calls on clients is `TestShared.ITestClientMethods`.
+//! class). What the server calls on clients is `TestShared.ITestClientMethods`, and
+//! `TestShared.ITestClientNotes` beside it.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
@@ -97,6 +98,18 @@ pub trait TestClientMethods {
     async fn get_by_id(&self, id: String) -> String;
     /// `item-0` .. `item-{count-1}`.
     async fn get_content(&self, count: i32) -> Vec<String>;
+    /// `0..count`. The server asks for it as a stream (`/__test/trigger-client-stream`, a
+    /// message carrying a `StreamId`): each element comes back as one item.
+    async fn stream_numbers(&self, count: i32) -> Vec<i32>;
+}
+
+/// A second contract the server calls on clients: its receiver shares a connection with
+/// the receiver of [`TestClientMethods`] and answers only its own calls (the tests reach
+/// it through `/__test/trigger-client-call`).
+#[hub_contract(client, name = "TestShared.ITestClientNotes")]
+pub trait TestClientNotes {
+    /// Takes a note; the server may cancel it.
+    async fn note(&self, text: String, cancel: CancellationToken);
 }
 
 /// The test hub; it reads connection facts through the SignalARRR endpoint it is served

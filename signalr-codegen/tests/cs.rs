@@ -420,11 +420,38 @@ fn signalarrr_dialect_golden_and_tunnelling() {
         assert!(cs.contains(&format!(r#"[property: JsonPropertyName("{name}")]"#)));
     }
     // Receivers answer the server's two call kinds and read the message's argument slots.
-    assert!(cs.contains(r#"_connection.On("InvokeServerRequest", parameterTypes, request, this)"#));
-    assert!(cs.contains(r#"_connection.On("InvokeServerMessage", parameterTypes, message, this)"#));
+    // The receivers of both client contracts share one route table per connection, so the
+    // two targets are listened to once, whatever registers.
+    assert_eq!(cs.matches(r#"On("InvokeServerRequest""#).count(), 1);
+    assert_eq!(cs.matches(r#"On("InvokeServerMessage""#).count(), 1);
+    assert!(cs.contains(r#"connection.On("InvokeServerRequest", parameterTypes, request, this)"#));
+    assert!(cs.contains(r#"connection.On("InvokeServerMessage", parameterTypes, message, this)"#));
+    assert!(cs.contains("ConditionalWeakTable<HubConnection, SignalArrrRoutes>"));
+    assert!(cs.contains("using System.Runtime.CompilerServices;"));
+    assert!(cs.contains(
+        "public static IDisposable Register(HubConnection connection, ITestClientNotes receiver)"
+    ));
     assert!(cs.contains(r#"new[] { "TestShared.ITestClientMethods|GetById", "GetById" },"#));
     assert!(cs.contains("receiver.GetByIdAsync(args.Get<string>(0))"));
     assert!(cs.contains("new(StringComparer.OrdinalIgnoreCase)"));
+    // Disposing a registration removes only the routes it still owns.
+    assert!(cs.contains("_routes?.Remove(name, this);"));
+    assert!(cs.contains("ReferenceEquals(route.Owner, owner)"));
+    // A token parameter is cancelled by the marker id in its slot.
+    assert!(cs.contains("using var call1 = registration.Open(args.Get<CancellationMarker?>(1));"));
+    assert!(cs.contains(r#"_connection.On("CancelTokenFromServer", new[] { typeof(CancelTokenRequest) }, cancel, this)"#));
+    // A call carrying a StreamId is answered as a stream: items, then the completion.
+    assert!(cs.contains(r#"[JsonPropertyName("StreamId")]"#));
+    assert!(cs.contains(
+        r#"_connection.SendCoreAsync("StreamItemToServer", new object?[] { streamId, item })"#
+    ));
+    assert!(cs.contains(
+        r#"_connection.SendCoreAsync("StreamCompleteToServer", new object?[] { streamId, error })"#
+    ));
+    // A proxy given a credential answers ChallengeAuthentication, once per connection.
+    assert!(cs.contains("SignalArrrChallenges.Answer(connection, authorization);"));
+    assert_eq!(cs.matches(r#"On("ChallengeAuthentication""#).count(), 1);
+    assert!(cs.contains("ConditionalWeakTable<HubConnection, SignalArrrChallenges>"));
     // No plain hub method is a target.
     assert!(!cs.contains(r#"Async<string>("TestShared"#));
     assert!(!cs.contains("registration.OnResult("));
@@ -435,7 +462,9 @@ fn signalarrr_dialect_golden_and_tunnelling() {
     ));
     assert!(!plain.contains("InvokeMessageResult"));
     assert!(!plain.contains("SignalArrrRequest"));
-    assert!(!plain.contains("ListenForSignalArrr"));
+    assert!(!plain.contains("SignalArrrRoutes"));
+    assert!(!plain.contains("ChallengeAuthentication"));
+    assert!(!plain.contains("StreamItemToServer"));
 }
 
 #[test]

@@ -288,9 +288,20 @@ fn signalarrr_dialect_golden_and_tunnelling() {
         r#"[["TestShared.ITestClientMethods|GetById", "GetById"], ($args: unknown[]) => receiver.getById($args[0] as string)]"#
     ));
     assert!(ts.contains("this.routes.get(method.toLowerCase())"));
+    // Both client contracts' receivers share the route table: each target listened to once.
+    assert_eq!(
+        ts.matches(r#"connection.on("InvokeServerRequest""#).count(),
+        1
+    );
+    assert!(ts.contains("export const TestClientNotesReceiver = {"));
+    // A call carrying a StreamId is answered as a stream: items, then the completion.
+    assert!(ts.contains(r#"this.connection.send("StreamItemToServer", streamId, item)"#));
+    assert!(ts.contains(r#"this.connection.send("StreamCompleteToServer", streamId, error)"#));
     // No plain hub method is a target.
     assert!(!ts.contains(r#".invoke<string>("TestShared"#));
-    assert!(!ts.contains("handlers.on(["));
+    assert!(!ts.contains(r#"handlers.on(["TestShared"#));
+    // Only cancellation has a handler of its own.
+    assert!(ts.contains(r#"handlers.on(["CancelTokenFromServer"]"#));
     // The default dialect is unchanged: plain targets.
     let plain = generate(&contracts, &Options::default()).unwrap();
     assert!(

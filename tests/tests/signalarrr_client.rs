@@ -18,7 +18,7 @@ use signalr_examples::signalarrr_test::{
 };
 use signalr_hub_client::signalarrr::SignalarrrConnection;
 use signalr_hub_client::{
-    Arguments, ClientError, HubClient, HubConnectionBuilder, Payload, Protocol, RawCall,
+    Arguments, ClientError, HubClient, HubConnectionBuilder, Protocol, RawCall,
 };
 use signalr_server::signalarrr::SignalArrr;
 use signalr_server::{HubServer, RouterExt};
@@ -169,6 +169,10 @@ impl TestClientMethods for Recorder {
     async fn get_content(&self, count: i32) -> Vec<String> {
         (0..count).map(|i| format!("item-{i}")).collect()
     }
+
+    async fn stream_numbers(&self, count: i32) -> Vec<i32> {
+        (0..count).collect()
+    }
 }
 
 /// POSTs a test hook; its JSON answer.
@@ -195,16 +199,8 @@ async fn the_servers_calls_reach_the_typed_receiver() {
     for protocol in Protocol::ALL {
         let arrr = connect(&addr, "/signalr/testhub", protocol).await;
         let (tx, mut rx) = mpsc::unbounded_channel();
+        // What the server asks a stream of (`stream_numbers`): the list, item by item.
         TestClientMethodsReceiver::register(&arrr, Recorder(tx));
-        // What the server asks a stream of: the handler's list, item by item.
-        arrr.on_raw(
-            "TestShared.ITestClientMethods|StreamNumbers",
-            |args| async move {
-                let count: i32 = args.binder(1).unwrap().next_arg().unwrap();
-                let items: Vec<i32> = (0..count).collect();
-                Ok(Some(Payload::serialize(args.protocol(), &items).unwrap()))
-            },
-        );
         let id = TestHubProxy::new(arrr.clone())
             .get_connection_id()
             .await

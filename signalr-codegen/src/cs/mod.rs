@@ -25,11 +25,16 @@
 //! and receivers speak SignalARRR: every call is one `ClientRequestMessage` (`Method` the
 //! `Interface|Method` wire name, `Arguments`, `Authorization` from the proxy's optional
 //! credential source) sent to the fixed hub methods `InvokeMessageResult` (every awaited
-//! call), `SendMessage` (`Send{Name}Async`) and `StreamMessage` (streams). A receiver
-//! answers the server's `InvokeServerRequest` (its value is the client result) and
-//! `InvokeServerMessage` by routing the `ServerRequestMessage`'s `Method` (wire or plain
-//! name, any case) to the implementation, each argument read from its slot. Upload streams
-//! cannot tunnel and are an error in that dialect.
+//! call), `SendMessage` (`Send{Name}Async`) and `StreamMessage` (streams); a proxy given a
+//! credential also answers the server's `ChallengeAuthentication` with it (one handler per
+//! connection, the latest credential wins). A receiver answers the server's
+//! `InvokeServerRequest` (its value is the client result) and `InvokeServerMessage` by
+//! routing the `ServerRequestMessage`'s `Method` (wire or plain name, any case) to the
+//! implementation, each argument read from its slot; the receivers of a connection share
+//! one route table (one handler per target), so each call reaches exactly one of them. A
+//! message carrying a `StreamId` asks for a stream: the method's list result goes back
+//! element by element (`StreamItemToServer`, then `StreamCompleteToServer` with the error's
+//! message if it failed). Upload streams cannot tunnel and are an error in that dialect.
 //!
 //! DTOs follow what serde writes, with every JSON name spelled out (`[JsonPropertyName]`,
 //! `[JsonStringEnumMemberName]`), so the connection's naming policy never applies:
@@ -311,7 +316,8 @@ pub fn generate(contracts: &Contracts, options: &Options) -> Result<String, Vec<
     }
     notes.extend(newtype_notes(&mut cx, &reachable));
     let mut usings = vec!["System", "System.Collections.Generic"];
-    if uses.declared_items {
+    // `EnumeratorCancellation`; `ConditionalWeakTable` (SignalARRR's per-connection state).
+    if uses.declared_items || uses.requests || uses.routes {
         usings.push("System.Runtime.CompilerServices");
     }
     if uses.json || uses.routes {

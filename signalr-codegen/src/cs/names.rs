@@ -6,7 +6,7 @@ use super::Lines;
 
 /// Type names the generated code refers to (its own helpers, and the framework types it
 /// names unqualified): a contract type of that name would hide them.
-pub(crate) const RESERVED_TYPES: [&str; 51] = [
+pub(crate) const RESERVED_TYPES: [&str; 55] = [
     "Array",
     "ArgumentNullException",
     "CallCancellation",
@@ -14,6 +14,7 @@ pub(crate) const RESERVED_TYPES: [&str; 51] = [
     "CancellationToken",
     "CancellationTokenSource",
     "CancelTokenRequest",
+    "ConditionalWeakTable",
     "DateTimeOffset",
     "DeclaredJson",
     "Dictionary",
@@ -40,11 +41,14 @@ pub(crate) const RESERVED_TYPES: [&str; 51] = [
     "JsonSerializer",
     "JsonStringEnumConverter",
     "JsonStringEnumMemberName",
+    "JsonValueKind",
     "List",
     "Object",
     "ServerRequestMessage",
     "SignalArrrArguments",
+    "SignalArrrChallenges",
     "SignalArrrRequest",
+    "SignalArrrRoutes",
     "String",
     "StringComparer",
     "Task",

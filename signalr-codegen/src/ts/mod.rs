@@ -23,10 +23,15 @@
 //! package's `HubConnection`: every call is a `ClientRequestMessage` (`Method` the
 //! `Interface|Method` wire name, `Arguments`, `Authorization`) sent to the fixed hub
 //! methods `InvokeMessageResult` (calls with a result, and unit calls awaited),
-//! `SendMessage` (fire-and-forget) and `StreamMessage` (streams); a receiver answers the
-//! server's `InvokeServerRequest` (with a client result) and `InvokeServerMessage` by
-//! routing the `ServerRequestMessage`'s `Method` (wire or plain name, any case) to the
-//! implementation. Upload streams cannot tunnel and are an error in that dialect.
+//! `SendMessage` (fire-and-forget) and `StreamMessage` (streams); a proxy given a
+//! credential also answers the server's `ChallengeAuthentication` with it. A receiver
+//! answers the server's `InvokeServerRequest` (with a client result) and
+//! `InvokeServerMessage` by routing the `ServerRequestMessage`'s `Method` (wire or plain
+//! name, any case) to the implementation; the receivers of a connection share one route
+//! table, so each call reaches exactly one of them. A message carrying a `StreamId` asks for
+//! a stream: the method's array (or async iterable) result goes back item by item
+//! (`StreamItemToServer`, then `StreamCompleteToServer` with the error's text if it
+//! failed). Upload streams cannot tunnel and are an error in that dialect.
 //!
 //! Names never collide: a DTO named like a TypeScript keyword, a
 //! predefined or global type the module uses, or a helper type (`HubStream`, `Upload`,

@@ -147,12 +147,17 @@ public sealed class {{ p.class }} : {{ p.interface }}
     /// <c>StreamMessage</c>.
     /// </summary>
     /// <param name="connection">The connection.</param>
-    /// <param name="authorization">The credential each call carries (<c>Authorization</c>), read per call.</param>
+    /// <param name="authorization">
+    /// The credential each call carries (<c>Authorization</c>), read per call. When given, it
+    /// also answers the server's <c>ChallengeAuthentication</c> on this connection (one
+    /// handler per connection: the latest proxy given a credential answers).
+    /// </param>
     public {{ p.class }}(HubConnection connection, Func<string?>? authorization = null)
     {
         ArgumentNullException.ThrowIfNull(connection);
         _connection = connection;
         _authorization = authorization;
+        SignalArrrChallenges.Answer(connection, authorization);
     }
 
     private string Authorization() => _authorization?.Invoke() ?? "";
@@ -197,7 +202,8 @@ public static class {{ r.class }}
 {%- if r.signalarrr %}
     /// of <see cref="{{ r.interface }}"/>: the server's <c>InvokeServerRequest</c> and
     /// <c>InvokeServerMessage</c> are routed by their <c>Method</c>, the wire name or the plain
-    /// name in any case.
+    /// name in any case. The receivers of a connection share one route table, so each call
+    /// reaches exactly one of them.
 {%- else %}
     /// of <see cref="{{ r.interface }}"/>, under its wire name and its plain name.
 {%- endif %}
@@ -209,6 +215,13 @@ public static class {{ r.class }}
 {%- else %}
     /// <para>Register before starting the connection, so that no call is missed.</para>
 {%- endif %}
+{%- if r.signalarrr %}
+    /// <para>A call carrying a <c>StreamId</c> asks for a stream: each element of the method's
+    /// list result (or the value itself; nothing for <c>null</c>) goes back as
+    /// <c>StreamItemToServer</c>, then <c>StreamCompleteToServer</c>, with the exception's
+    /// message if the method failed. Such a stream is sent beside the connection's other
+    /// calls.</para>
+{%- endif %}
 {%- if r.markers %}
     /// <para>A method's <see cref="CancellationToken"/> is cancelled when the server cancels
     /// the call, or when the connection closes or starts reconnecting. The connection runs
@@ -216,7 +229,11 @@ public static class {{ r.class }}
     /// cancellation can arrive.</para>
 {%- endif %}
     /// </remarks>
+{%- if r.signalarrr %}
+    /// <returns>Removes this registration's routes and handlers when disposed.</returns>
+{%- else %}
     /// <returns>Removes every handler when disposed.</returns>
+{%- endif %}
     public static IDisposable Register(HubConnection connection, {{ r.interface }} receiver)
     {
         ArgumentNullException.ThrowIfNull(connection);
@@ -224,9 +241,6 @@ public static class {{ r.class }}
         var registration = new HubRegistration(connection);
 {%- if r.markers %}
         registration.ListenForCancellation();
-{%- endif %}
-{%- if r.signalarrr %}
-        registration.ListenForSignalArrr();
 {%- endif %}
 {%- for m in r.methods %}
 {%- for l in m.register %}
@@ -272,7 +286,12 @@ file static class DeclaredJson
 {%- if uses.receivers %}
 
 /// <summary>
+{%- if uses.routes %}
+/// The routes and handlers one <c>Register</c> call added to a connection; disposing it
+/// removes them.
+{%- else %}
 /// The handlers one <c>Register</c> call added to a connection; disposing it removes them.
+{%- endif %}
 {%- if uses.markers %}
 /// It also keeps the cancellation sources of running calls by the marker ids the server
 /// sent, for <c>CancelTokenFromServer</c>.
@@ -287,7 +306,8 @@ file sealed class HubRegistration : IDisposable
     private bool _listening;
 {%- endif %}
 {%- if uses.routes %}
-    private readonly Dictionary<string, Func<SignalArrrArguments, Task<object?>>> _routes = new(StringComparer.OrdinalIgnoreCase);
+    private readonly List<string> _routed = new();
+    private SignalArrrRoutes? _routes;
 {%- endif %}
 
     public HubRegistration(HubConnection connection)
@@ -322,38 +342,18 @@ file sealed class HubRegistration : IDisposable
 {%- endif %}
 {%- if uses.routes %}
 
-    /// <summary>Routes the SignalARRR calls named any of <paramref name="names"/> (any case) to <paramref name="handler"/>.</summary>
+    /// <summary>
+    /// Routes the SignalARRR calls named any of <paramref name="names"/> (any case) to
+    /// <paramref name="handler"/>, in the connection's shared route table.
+    /// </summary>
     public void Route(string[] names, Func<SignalArrrArguments, Task<object?>> handler)
     {
+        _routes ??= SignalArrrRoutes.Of(_connection);
         foreach (var name in names)
         {
-            _routes[name] = handler;
+            _routes.Add(name, this, handler);
+            _routed.Add(name);
         }
-    }
-
-    /// <summary>
-    /// Handles SignalARRR's <c>InvokeServerRequest</c> (the routed method's value is the
-    /// client result) and <c>InvokeServerMessage</c> (no result).
-    /// </summary>
-    public void ListenForSignalArrr()
-    {
-        Func<object?[], object, Task<object?>> request = static (args, state) =>
-            ((HubRegistration)state).Dispatch(args[0] as ServerRequestMessage);
-        Func<object?[], object, Task> message = static (args, state) =>
-            ((HubRegistration)state).Dispatch(args[0] as ServerRequestMessage);
-        var parameterTypes = new[] { typeof(ServerRequestMessage) };
-        _handlers.Add(_connection.On("InvokeServerRequest", parameterTypes, request, this));
-        _handlers.Add(_connection.On("InvokeServerMessage", parameterTypes, message, this));
-    }
-
-    private Task<object?> Dispatch(ServerRequestMessage? message)
-    {
-        var method = message?.Method ?? "";
-        if (!_routes.TryGetValue(method, out var route))
-        {
-            return Task.FromException<object?>(new InvalidOperationException($"Method '{method}' not found!"));
-        }
-        return route(new SignalArrrArguments(message?.Arguments ?? Array.Empty<JsonElement>()));
     }
 {%- endif %}
 {%- if uses.markers %}
@@ -445,6 +445,13 @@ file sealed class HubRegistration : IDisposable
             _listening = false;
         }
 {%- endif %}
+{%- if uses.routes %}
+        foreach (var name in _routed)
+        {
+            _routes?.Remove(name, this);
+        }
+        _routed.Clear();
+{%- endif %}
         foreach (var handler in _handlers)
         {
             handler.Dispose();
@@ -490,47 +497,6 @@ file sealed record CancelTokenRequest
     public string? CancellationGuid { get; init; }
 }
 {%- endif %}
-{%- if uses.requests %}
-
-/// <summary>
-/// SignalARRR's <c>ClientRequestMessage</c>, the one argument of every tunnelled call: the
-/// method's wire name, its arguments in order, and the call's credential.
-/// </summary>
-file sealed record SignalArrrRequest(
-    [property: JsonPropertyName("Method")] string Method,
-    [property: JsonPropertyName("Arguments")] object?[] Arguments,
-    [property: JsonPropertyName("Authorization")] string Authorization);
-{%- endif %}
-{%- if uses.routes %}
-
-/// <summary>SignalARRR's <c>ServerRequestMessage</c>, the one argument of the server's calls.</summary>
-file sealed record ServerRequestMessage
-{
-    [JsonPropertyName("Id")]
-    public string? Id { get; init; }
-
-    [JsonPropertyName("Method")]
-    public string? Method { get; init; }
-
-    [JsonPropertyName("Arguments")]
-    public JsonElement[]? Arguments { get; init; }
-}
-
-/// <summary>The arguments of a <see cref="ServerRequestMessage"/>, each read from its slot.</summary>
-file sealed class SignalArrrArguments
-{
-    private readonly JsonElement[] _slots;
-
-    public SignalArrrArguments(JsonElement[] slots)
-    {
-        _slots = slots;
-    }
-
-    /// <summary>
-    /// The argument in slot <paramref name="index"/> as <typeparamref name="T"/>, with
-    /// System.Text.Json's default options (the generated types name every JSON property and
-    /// enum member themselves); a missing slot is <c>default</c>.
-    /// </summary>
-    public T Get<T>(int index) => index < _slots.Length ? _slots[index].Deserialize<T>()! : default!;
-}
+{%- if uses.requests || uses.routes %}
+{% include "cs/signalarrr.cs" %}
 {%- endif %}

@@ -111,8 +111,12 @@ export const {{ r.receiver }} = {
   /**
    * Answers the server's SignalARRR calls (`InvokeServerRequest`, with the handler's value
    * as the client result, and `InvokeServerMessage`) with `receiver`, routing each
-   * `ServerRequestMessage` by its `Method` (wire name or plain name, in any case). Register
-   * before `start()` so no call is missed; `dispose()` on the result removes the routes.
+   * `ServerRequestMessage` by its `Method` (wire name or plain name, in any case). The
+   * receivers of a connection share one route table, so each call reaches exactly one of
+   * them. A call with a `StreamId` asks for a stream: each item of the method's array
+   * result (or the value itself) goes back as `StreamItemToServer`, then
+   * `StreamCompleteToServer`, with the error's text if the method failed. Register before
+   * `start()` so no call is missed; `dispose()` on the result removes its own routes.
    */
   register(connection: HubConnection, receiver: {{ r.name }}): {{ helpers.registration }} {
 {%- if r.markers %}
@@ -368,107 +372,8 @@ class $Handlers implements {{ helpers.registration }} {
   }
 }
 {%- endif %}
-{%- if uses.requests %}
-
-/** SignalARRR's `ClientRequestMessage`: what every tunnelled call carries. */
-interface $ClientRequest {
-  Method: string;
-  Arguments: unknown[];
-  Authorization: string;
-}
-
-function $request(authorization: (() => string | undefined) | undefined, method: string, args: unknown[]): $ClientRequest {
-  return { Method: method, Arguments: args, Authorization: authorization?.() ?? "" };
-}
-
-/** Per connection, the credential that answers the server's `ChallengeAuthentication`. */
-const $challenges = new WeakMap<HubConnection, { credential: () => string | undefined }>();
-
-/**
- * Answers `ChallengeAuthentication` (a client result: the message credential, `""` for
- * none) on `connection` with `authorization`: one handler per connection, answering with
- * the credential of the latest proxy given one.
- */
-function $answerChallenges(connection: HubConnection, authorization: (() => string | undefined) | undefined): void {
-  if (!authorization) {
-    return;
-  }
-  const known = $challenges.get(connection);
-  if (known) {
-    known.credential = authorization;
-    return;
-  }
-  const entry = { credential: authorization };
-  $challenges.set(connection, entry);
-  connection.on("ChallengeAuthentication", () => entry.credential() ?? "");
-}
-{%- endif %}
-{%- if uses.routes %}
-
-/** SignalARRR's `ServerRequestMessage`: a call from the server. */
-interface $ServerRequest {
-  Id?: string | null;
-  Method?: string | null;
-  Arguments?: unknown[] | null;
-  CancellationGuid?: string | null;
-  StreamId?: string | null;
-}
-
-type $Route = ($args: unknown[]) => unknown;
-
-/**
- * The routes of one connection's receivers, by lower-cased method name: one handler each
- * for `InvokeServerRequest` and `InvokeServerMessage`, so several receivers share a
- * connection and a client result comes from exactly one of them.
- */
-class $Routes {
-  private static readonly connections = new WeakMap<HubConnection, $Routes>();
-  private readonly routes = new Map<string, $Route>();
-
-  static of(connection: HubConnection): $Routes {
-    let routes = $Routes.connections.get(connection);
-    if (!routes) {
-      routes = new $Routes(connection);
-      $Routes.connections.set(connection, routes);
-    }
-    return routes;
-  }
-
-  private constructor(connection: HubConnection) {
-    connection.on("InvokeServerRequest", (request: $ServerRequest | null) => this.call(request));
-    connection.on("InvokeServerMessage", (request: $ServerRequest | null) => this.call(request));
-  }
-
-  add(entries: [string[], $Route][]): {{ helpers.registration }} {
-    const added: [string, $Route][] = [];
-    for (const [names, route] of entries) {
-      for (const name of names) {
-        const key = name.toLowerCase();
-        this.routes.set(key, route);
-        added.push([key, route]);
-      }
-    }
-    return {
-      dispose: () => {
-        for (const [key, route] of added) {
-          if (this.routes.get(key) === route) {
-            this.routes.delete(key);
-          }
-        }
-        added.length = 0;
-      },
-    };
-  }
-
-  private call(request: $ServerRequest | null): unknown {
-    const method = typeof request?.Method === "string" ? request.Method : "";
-    const route = this.routes.get(method.toLowerCase());
-    if (!route) {
-      throw new Error(`Method '${method}' not found`);
-    }
-    return route(Array.isArray(request?.Arguments) ? request.Arguments : []);
-  }
-}
+{%- if uses.requests || uses.routes %}
+{% include "ts/signalarrr.ts" %}
 {%- endif %}
 {%- if uses.markers %}
 

@@ -12,6 +12,7 @@
 
 using System;
 using System.Collections.Generic;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Threading;
@@ -99,12 +100,17 @@ public sealed class TestHubProxy : ITestHub
     /// <c>StreamMessage</c>.
     /// </summary>
     /// <param name="connection">The connection.</param>
-    /// <param name="authorization">The credential each call carries (<c>Authorization</c>), read per call.</param>
+    /// <param name="authorization">
+    /// The credential each call carries (<c>Authorization</c>), read per call. When given, it
+    /// also answers the server's <c>ChallengeAuthentication</c> on this connection (one
+    /// handler per connection: the latest proxy given a credential answers).
+    /// </param>
     public TestHubProxy(HubConnection connection, Func<string?>? authorization = null)
     {
         ArgumentNullException.ThrowIfNull(connection);
         _connection = connection;
         _authorization = authorization;
+        SignalArrrChallenges.Answer(connection, authorization);
     }
 
     private string Authorization() => _authorization?.Invoke() ?? "";
@@ -224,12 +230,17 @@ public sealed class ExtraMethodsProxy : IExtraMethods
     /// <c>StreamMessage</c>.
     /// </summary>
     /// <param name="connection">The connection.</param>
-    /// <param name="authorization">The credential each call carries (<c>Authorization</c>), read per call.</param>
+    /// <param name="authorization">
+    /// The credential each call carries (<c>Authorization</c>), read per call. When given, it
+    /// also answers the server's <c>ChallengeAuthentication</c> on this connection (one
+    /// handler per connection: the latest proxy given a credential answers).
+    /// </param>
     public ExtraMethodsProxy(HubConnection connection, Func<string?>? authorization = null)
     {
         ArgumentNullException.ThrowIfNull(connection);
         _connection = connection;
         _authorization = authorization;
+        SignalArrrChallenges.Answer(connection, authorization);
     }
 
     private string Authorization() => _authorization?.Invoke() ?? "";
@@ -311,12 +322,17 @@ public sealed class SecureHubProxy : ISecureHub
     /// <c>StreamMessage</c>.
     /// </summary>
     /// <param name="connection">The connection.</param>
-    /// <param name="authorization">The credential each call carries (<c>Authorization</c>), read per call.</param>
+    /// <param name="authorization">
+    /// The credential each call carries (<c>Authorization</c>), read per call. When given, it
+    /// also answers the server's <c>ChallengeAuthentication</c> on this connection (one
+    /// handler per connection: the latest proxy given a credential answers).
+    /// </param>
     public SecureHubProxy(HubConnection connection, Func<string?>? authorization = null)
     {
         ArgumentNullException.ThrowIfNull(connection);
         _connection = connection;
         _authorization = authorization;
+        SignalArrrChallenges.Answer(connection, authorization);
     }
 
     private string Authorization() => _authorization?.Invoke() ?? "";
@@ -341,6 +357,12 @@ public interface ITestClientMethods
 
     /// <summary><c>item-0</c> .. <c>item-{count-1}</c>.</summary>
     Task<IReadOnlyList<string>> GetContentAsync(int count);
+
+    /// <summary>
+    /// <c>0..count</c>. The server asks for it as a stream (<c>/__test/trigger-client-stream</c>, a
+    /// message carrying a <c>StreamId</c>): each element comes back as one item.
+    /// </summary>
+    Task<IReadOnlyList<int>> StreamNumbersAsync(int count);
 }
 
 /// <summary>Routes the hub's calls to an <see cref="ITestClientMethods"/>.</summary>
@@ -350,19 +372,24 @@ public static class TestClientMethodsReceiver
     /// Registers <paramref name="receiver"/> on <paramref name="connection"/> for every method
     /// of <see cref="ITestClientMethods"/>: the server's <c>InvokeServerRequest</c> and
     /// <c>InvokeServerMessage</c> are routed by their <c>Method</c>, the wire name or the plain
-    /// name in any case.
+    /// name in any case. The receivers of a connection share one route table, so each call
+    /// reaches exactly one of them.
     /// </summary>
     /// <remarks>
     /// <para>Register before starting the connection, so that no call is missed. A method's
     /// result, or the exception it throws, is the server's client result.</para>
+    /// <para>A call carrying a <c>StreamId</c> asks for a stream: each element of the method's
+    /// list result (or the value itself; nothing for <c>null</c>) goes back as
+    /// <c>StreamItemToServer</c>, then <c>StreamCompleteToServer</c>, with the exception's
+    /// message if the method failed. Such a stream is sent beside the connection's other
+    /// calls.</para>
     /// </remarks>
-    /// <returns>Removes every handler when disposed.</returns>
+    /// <returns>Removes this registration's routes and handlers when disposed.</returns>
     public static IDisposable Register(HubConnection connection, ITestClientMethods receiver)
     {
         ArgumentNullException.ThrowIfNull(connection);
         ArgumentNullException.ThrowIfNull(receiver);
         var registration = new HubRegistration(connection);
-        registration.ListenForSignalArrr();
         registration.Route(
             new[] { "TestShared.ITestClientMethods|Nix", "Nix" },
             async args =>
@@ -376,66 +403,229 @@ public static class TestClientMethodsReceiver
         registration.Route(
             new[] { "TestShared.ITestClientMethods|GetContent", "GetContent" },
             async args => await receiver.GetContentAsync(args.Get<int>(0)).ConfigureAwait(false));
+        registration.Route(
+            new[] { "TestShared.ITestClientMethods|StreamNumbers", "StreamNumbers" },
+            async args => await receiver.StreamNumbersAsync(args.Get<int>(0)).ConfigureAwait(false));
         return registration;
     }
 }
 
 /// <summary>
-/// The handlers one <c>Register</c> call added to a connection; disposing it removes them.
+/// A second contract the server calls on clients: its receiver shares a connection with
+/// the receiver of <c>TestClientMethods</c> and answers only its own calls (the tests reach
+/// it through <c>/__test/trigger-client-call</c>).
+/// </summary>
+public interface ITestClientNotes
+{
+    /// <summary>Takes a note; the server may cancel it.</summary>
+    Task NoteAsync(string text, CancellationToken cancel);
+}
+
+/// <summary>Routes the hub's calls to an <see cref="ITestClientNotes"/>.</summary>
+public static class TestClientNotesReceiver
+{
+    /// <summary>
+    /// Registers <paramref name="receiver"/> on <paramref name="connection"/> for every method
+    /// of <see cref="ITestClientNotes"/>: the server's <c>InvokeServerRequest</c> and
+    /// <c>InvokeServerMessage</c> are routed by their <c>Method</c>, the wire name or the plain
+    /// name in any case. The receivers of a connection share one route table, so each call
+    /// reaches exactly one of them.
+    /// </summary>
+    /// <remarks>
+    /// <para>Register before starting the connection, so that no call is missed.</para>
+    /// <para>A call carrying a <c>StreamId</c> asks for a stream: each element of the method's
+    /// list result (or the value itself; nothing for <c>null</c>) goes back as
+    /// <c>StreamItemToServer</c>, then <c>StreamCompleteToServer</c>, with the exception's
+    /// message if the method failed. Such a stream is sent beside the connection's other
+    /// calls.</para>
+    /// <para>A method's <see cref="CancellationToken"/> is cancelled when the server cancels
+    /// the call, or when the connection closes or starts reconnecting. The connection runs
+    /// calls that expect no result one at a time, so such a call must return before the
+    /// cancellation can arrive.</para>
+    /// </remarks>
+    /// <returns>Removes this registration's routes and handlers when disposed.</returns>
+    public static IDisposable Register(HubConnection connection, ITestClientNotes receiver)
+    {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(receiver);
+        var registration = new HubRegistration(connection);
+        registration.ListenForCancellation();
+        registration.Route(
+            new[] { "TestShared.ITestClientNotes|Note", "Note" },
+            async args =>
+            {
+                using var call1 = registration.Open(args.Get<CancellationMarker?>(1));
+                await receiver.NoteAsync(args.Get<string>(0), call1.Token).ConfigureAwait(false);
+                return null;
+            });
+        return registration;
+    }
+}
+
+/// <summary>
+/// The routes and handlers one <c>Register</c> call added to a connection; disposing it
+/// removes them.
+/// It also keeps the cancellation sources of running calls by the marker ids the server
+/// sent, for <c>CancelTokenFromServer</c>.
 /// </summary>
 file sealed class HubRegistration : IDisposable
 {
     private readonly HubConnection _connection;
     private readonly List<IDisposable> _handlers = new();
-    private readonly Dictionary<string, Func<SignalArrrArguments, Task<object?>>> _routes = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, CancellationTokenSource> _running = new();
+    private bool _listening;
+    private readonly List<string> _routed = new();
+    private SignalArrrRoutes? _routes;
 
     public HubRegistration(HubConnection connection)
     {
         _connection = connection;
     }
 
-    /// <summary>Routes the SignalARRR calls named any of <paramref name="names"/> (any case) to <paramref name="handler"/>.</summary>
+    /// <summary>
+    /// Routes the SignalARRR calls named any of <paramref name="names"/> (any case) to
+    /// <paramref name="handler"/>, in the connection's shared route table.
+    /// </summary>
     public void Route(string[] names, Func<SignalArrrArguments, Task<object?>> handler)
     {
+        _routes ??= SignalArrrRoutes.Of(_connection);
         foreach (var name in names)
         {
-            _routes[name] = handler;
+            _routes.Add(name, this, handler);
+            _routed.Add(name);
         }
     }
 
     /// <summary>
-    /// Handles SignalARRR's <c>InvokeServerRequest</c> (the routed method's value is the
-    /// client result) and <c>InvokeServerMessage</c> (no result).
+    /// Cancels a running call's token when the server sends <c>CancelTokenFromServer</c> with
+    /// its marker id, and every token when the connection closes or starts reconnecting.
     /// </summary>
-    public void ListenForSignalArrr()
+    public void ListenForCancellation()
     {
-        Func<object?[], object, Task<object?>> request = static (args, state) =>
-            ((HubRegistration)state).Dispatch(args[0] as ServerRequestMessage);
-        Func<object?[], object, Task> message = static (args, state) =>
-            ((HubRegistration)state).Dispatch(args[0] as ServerRequestMessage);
-        var parameterTypes = new[] { typeof(ServerRequestMessage) };
-        _handlers.Add(_connection.On("InvokeServerRequest", parameterTypes, request, this));
-        _handlers.Add(_connection.On("InvokeServerMessage", parameterTypes, message, this));
+        Func<object?[], object, Task> cancel = static (args, state) =>
+        {
+            ((HubRegistration)state).Cancel((args[0] as CancelTokenRequest)?.CancellationGuid);
+            return Task.CompletedTask;
+        };
+        _handlers.Add(_connection.On("CancelTokenFromServer", new[] { typeof(CancelTokenRequest) }, cancel, this));
+        _connection.Closed += CancelAll;
+        _connection.Reconnecting += CancelAll;
+        _listening = true;
     }
 
-    private Task<object?> Dispatch(ServerRequestMessage? message)
+    /// <summary>The token of a call whose marker argument is <paramref name="marker"/>.</summary>
+    public CallCancellation Open(object? marker)
     {
-        var method = message?.Method ?? "";
-        if (!_routes.TryGetValue(method, out var route))
+        var call = new CallCancellation(this, (marker as CancellationMarker)?.Id);
+        if (call.Id is not null)
         {
-            return Task.FromException<object?>(new InvalidOperationException($"Method '{method}' not found!"));
+            lock (_running)
+            {
+                _running[call.Id] = call.Source;
+            }
         }
-        return route(new SignalArrrArguments(message?.Arguments ?? Array.Empty<JsonElement>()));
+        return call;
+    }
+
+    /// <summary>Forgets a call that has ended.</summary>
+    public void Forget(CallCancellation call)
+    {
+        if (call.Id is null)
+        {
+            return;
+        }
+        lock (_running)
+        {
+            if (_running.TryGetValue(call.Id, out var source) && source == call.Source)
+            {
+                _running.Remove(call.Id);
+            }
+        }
+    }
+
+    private void Cancel(string? id)
+    {
+        if (id is null)
+        {
+            return;
+        }
+        CancellationTokenSource? source;
+        lock (_running)
+        {
+            _running.Remove(id, out source);
+        }
+        source?.Cancel();
+    }
+
+    private Task CancelAll(Exception? error)
+    {
+        List<CancellationTokenSource> sources;
+        lock (_running)
+        {
+            sources = new List<CancellationTokenSource>(_running.Values);
+            _running.Clear();
+        }
+        foreach (var source in sources)
+        {
+            source.Cancel();
+        }
+        return Task.CompletedTask;
     }
 
     public void Dispose()
     {
+        if (_listening)
+        {
+            _connection.Closed -= CancelAll;
+            _connection.Reconnecting -= CancelAll;
+            _listening = false;
+        }
+        foreach (var name in _routed)
+        {
+            _routes?.Remove(name, this);
+        }
+        _routed.Clear();
         foreach (var handler in _handlers)
         {
             handler.Dispose();
         }
         _handlers.Clear();
     }
+}
+
+/// <summary>The token handed to one running call; disposing it (when the call ends) forgets it.</summary>
+file sealed class CallCancellation : IDisposable
+{
+    private readonly HubRegistration _registration;
+
+    public CallCancellation(HubRegistration registration, string? id)
+    {
+        _registration = registration;
+        Id = id;
+    }
+
+    /// <summary>The marker id the server cancels the call by, if it sent one.</summary>
+    public string? Id { get; }
+
+    public CancellationTokenSource Source { get; } = new();
+
+    public CancellationToken Token => Source.Token;
+
+    public void Dispose() => _registration.Forget(this);
+}
+
+/// <summary>What the server sends in the argument slot of a <see cref="CancellationToken"/> parameter.</summary>
+file sealed record CancellationMarker
+{
+    [JsonPropertyName("Id")]
+    public string? Id { get; init; }
+}
+
+/// <summary>The argument of <c>CancelTokenFromServer</c>.</summary>
+file sealed record CancelTokenRequest
+{
+    [JsonPropertyName("CancellationGuid")]
+    public string? CancellationGuid { get; init; }
 }
 
 /// <summary>
@@ -446,6 +636,48 @@ file sealed record SignalArrrRequest(
     [property: JsonPropertyName("Method")] string Method,
     [property: JsonPropertyName("Arguments")] object?[] Arguments,
     [property: JsonPropertyName("Authorization")] string Authorization);
+
+/// <summary>
+/// Per connection, the credential that answers the server's <c>ChallengeAuthentication</c>
+/// (a client result: the message credential, <c>""</c> for none).
+/// </summary>
+file sealed class SignalArrrChallenges
+{
+    private static readonly ConditionalWeakTable<HubConnection, SignalArrrChallenges> Connections = new();
+    private static readonly object Gate = new();
+    private volatile Func<string?> _credential;
+
+    private SignalArrrChallenges(Func<string?> credential)
+    {
+        _credential = credential;
+    }
+
+    /// <summary>
+    /// Answers <c>ChallengeAuthentication</c> on <paramref name="connection"/> with
+    /// <paramref name="authorization"/>, if given: one handler per connection, answering
+    /// with the credential of the latest proxy given one.
+    /// </summary>
+    public static void Answer(HubConnection connection, Func<string?>? authorization)
+    {
+        if (authorization is null)
+        {
+            return;
+        }
+        lock (Gate)
+        {
+            if (Connections.TryGetValue(connection, out var known))
+            {
+                known._credential = authorization;
+                return;
+            }
+            var entry = new SignalArrrChallenges(authorization);
+            Connections.Add(connection, entry);
+            Func<object?[], object, Task<object?>> answer = static (_, state) =>
+                Task.FromResult<object?>(((SignalArrrChallenges)state)._credential() ?? "");
+            connection.On("ChallengeAuthentication", new[] { typeof(object) }, answer, entry);
+        }
+    }
+}
 
 /// <summary>SignalARRR's <c>ServerRequestMessage</c>, the one argument of the server's calls.</summary>
 file sealed record ServerRequestMessage
@@ -458,6 +690,165 @@ file sealed record ServerRequestMessage
 
     [JsonPropertyName("Arguments")]
     public JsonElement[]? Arguments { get; init; }
+
+    [JsonPropertyName("StreamId")]
+    public string? StreamId { get; init; }
+}
+
+/// <summary>
+/// The SignalARRR routes of one connection's receivers, by method name in any case: one
+/// handler each for <c>InvokeServerRequest</c> and <c>InvokeServerMessage</c>, so receivers
+/// of several contracts share a connection and each call reaches exactly one of them.
+/// </summary>
+file sealed class SignalArrrRoutes
+{
+    private static readonly ConditionalWeakTable<HubConnection, SignalArrrRoutes> Connections = new();
+    private static readonly object Gate = new();
+    private readonly HubConnection _connection;
+    private readonly Dictionary<string, (object Owner, Func<SignalArrrArguments, Task<object?>> Handler)> _routes = new(StringComparer.OrdinalIgnoreCase);
+
+    private SignalArrrRoutes(HubConnection connection)
+    {
+        _connection = connection;
+        Func<object?[], object, Task<object?>> request = static (args, state) =>
+            ((SignalArrrRoutes)state).RequestAsync(args[0] as ServerRequestMessage);
+        Func<object?[], object, Task> message = static (args, state) =>
+            ((SignalArrrRoutes)state).MessageAsync(args[0] as ServerRequestMessage);
+        var parameterTypes = new[] { typeof(ServerRequestMessage) };
+        connection.On("InvokeServerRequest", parameterTypes, request, this);
+        connection.On("InvokeServerMessage", parameterTypes, message, this);
+    }
+
+    /// <summary>The route table of <paramref name="connection"/>, made (and listening) on first use.</summary>
+    public static SignalArrrRoutes Of(HubConnection connection)
+    {
+        lock (Gate)
+        {
+            if (!Connections.TryGetValue(connection, out var routes))
+            {
+                routes = new SignalArrrRoutes(connection);
+                Connections.Add(connection, routes);
+            }
+            return routes;
+        }
+    }
+
+    /// <summary>Routes <paramref name="name"/> to <paramref name="handler"/> of <paramref name="owner"/>.</summary>
+    public void Add(string name, object owner, Func<SignalArrrArguments, Task<object?>> handler)
+    {
+        lock (_routes)
+        {
+            _routes[name] = (owner, handler);
+        }
+    }
+
+    /// <summary>Removes the route of <paramref name="name"/> if <paramref name="owner"/> still holds it.</summary>
+    public void Remove(string name, object owner)
+    {
+        lock (_routes)
+        {
+            if (_routes.TryGetValue(name, out var route) && ReferenceEquals(route.Owner, owner))
+            {
+                _routes.Remove(name);
+            }
+        }
+    }
+
+    private async Task<object?> RequestAsync(ServerRequestMessage? message)
+    {
+        if (message is { StreamId: { Length: > 0 } streamId })
+        {
+            await StreamAsync(message, streamId).ConfigureAwait(false);
+            return null;
+        }
+        return await Dispatch(message).ConfigureAwait(false);
+    }
+
+    private Task MessageAsync(ServerRequestMessage? message)
+    {
+        if (message is { StreamId: { Length: > 0 } streamId })
+        {
+            // The connection runs calls without a result one at a time: the stream is sent
+            // beside them, so that the connection reads on (CancelTokenFromServer among
+            // others) while it runs. StreamAsync reports its own failures.
+            _ = StreamAsync(message, streamId);
+            return Task.CompletedTask;
+        }
+        return Dispatch(message);
+    }
+
+    private Task<object?> Dispatch(ServerRequestMessage? message)
+    {
+        var method = message?.Method ?? "";
+        Func<SignalArrrArguments, Task<object?>>? handler = null;
+        lock (_routes)
+        {
+            if (_routes.TryGetValue(method, out var route))
+            {
+                handler = route.Handler;
+            }
+        }
+        if (handler is null)
+        {
+            return Task.FromException<object?>(new InvalidOperationException($"Method '{method}' not found!"));
+        }
+        return handler(new SignalArrrArguments(message?.Arguments ?? Array.Empty<JsonElement>()));
+    }
+
+    /// <summary>
+    /// Sends the routed method's result as the stream the server asked for: each element of
+    /// an asynchronous sequence or of a list (what serializes as a JSON array), or the value
+    /// itself as one item (none for <c>null</c>), then the completion, carrying the
+    /// exception's message if the method failed.
+    /// </summary>
+    private async Task StreamAsync(ServerRequestMessage message, string streamId)
+    {
+        string? error = null;
+        try
+        {
+            var result = await Dispatch(message).ConfigureAwait(false);
+            if (result is IAsyncEnumerable<object?> sequence)
+            {
+                await foreach (var item in sequence.ConfigureAwait(false))
+                {
+                    await SendItemAsync(streamId, item).ConfigureAwait(false);
+                }
+            }
+            else if (result is not null)
+            {
+                var json = result as JsonElement? ?? JsonSerializer.SerializeToElement(result, result.GetType());
+                switch (json.ValueKind)
+                {
+                    case JsonValueKind.Array:
+                        foreach (var item in json.EnumerateArray())
+                        {
+                            await SendItemAsync(streamId, item).ConfigureAwait(false);
+                        }
+                        break;
+                    case JsonValueKind.Null:
+                        break;
+                    default:
+                        await SendItemAsync(streamId, json).ConfigureAwait(false);
+                        break;
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            error = e.Message;
+        }
+        try
+        {
+            await _connection.SendCoreAsync("StreamCompleteToServer", new object?[] { streamId, error }).ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The connection has ended: the server ends the stream itself.
+        }
+    }
+
+    private Task SendItemAsync(string streamId, object? item) =>
+        _connection.SendCoreAsync("StreamItemToServer", new object?[] { streamId, item });
 }
 
 /// <summary>The arguments of a <see cref="ServerRequestMessage"/>, each read from its slot.</summary>

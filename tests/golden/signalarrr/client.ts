@@ -214,6 +214,11 @@ export interface TestClientMethods {
   getById(id: string): string | Promise<string>;
   /** `item-0` .. `item-{count-1}`. */
   getContent(count: number): string[] | Promise<string[]>;
+  /**
+   * `0..count`. The server asks for it as a stream (`/__test/trigger-client-stream`, a
+   * message carrying a `StreamId`): each element comes back as one item.
+   */
+  streamNumbers(count: number): number[] | Promise<number[]>;
 }
 
 /** Registers a {@link TestClientMethods} implementation on a connection. */
@@ -221,16 +226,64 @@ export const TestClientMethodsReceiver = {
   /**
    * Answers the server's SignalARRR calls (`InvokeServerRequest`, with the handler's value
    * as the client result, and `InvokeServerMessage`) with `receiver`, routing each
-   * `ServerRequestMessage` by its `Method` (wire name or plain name, in any case). Register
-   * before `start()` so no call is missed; `dispose()` on the result removes the routes.
+   * `ServerRequestMessage` by its `Method` (wire name or plain name, in any case). The
+   * receivers of a connection share one route table, so each call reaches exactly one of
+   * them. A call with a `StreamId` asks for a stream: each item of the method's array
+   * result (or the value itself) goes back as `StreamItemToServer`, then
+   * `StreamCompleteToServer`, with the error's text if the method failed. Register before
+   * `start()` so no call is missed; `dispose()` on the result removes its own routes.
    */
   register(connection: HubConnection, receiver: TestClientMethods): Registration {
     const routes = $Routes.of(connection).add([
       [["TestShared.ITestClientMethods|Nix", "Nix"], () => receiver.nix()],
       [["TestShared.ITestClientMethods|GetById", "GetById"], ($args: unknown[]) => receiver.getById($args[0] as string)],
       [["TestShared.ITestClientMethods|GetContent", "GetContent"], ($args: unknown[]) => receiver.getContent($args[0] as number)],
+      [["TestShared.ITestClientMethods|StreamNumbers", "StreamNumbers"], ($args: unknown[]) => receiver.streamNumbers($args[0] as number)],
     ]);
     return routes;
+  },
+};
+
+/**
+ * A second contract the server calls on clients: its receiver shares a connection with
+ * the receiver of [`TestClientMethods`] and answers only its own calls (the tests reach
+ * it through `/__test/trigger-client-call`).
+ */
+export interface TestClientNotes {
+  /** Takes a note; the server may cancel it. */
+  note(text: string, cancel: AbortSignal): void | Promise<void>;
+}
+
+/** Registers a {@link TestClientNotes} implementation on a connection. */
+export const TestClientNotesReceiver = {
+  /**
+   * Answers the server's SignalARRR calls (`InvokeServerRequest`, with the handler's value
+   * as the client result, and `InvokeServerMessage`) with `receiver`, routing each
+   * `ServerRequestMessage` by its `Method` (wire name or plain name, in any case). The
+   * receivers of a connection share one route table, so each call reaches exactly one of
+   * them. A call with a `StreamId` asks for a stream: each item of the method's array
+   * result (or the value itself) goes back as `StreamItemToServer`, then
+   * `StreamCompleteToServer`, with the error's text if the method failed. Register before
+   * `start()` so no call is missed; `dispose()` on the result removes its own routes.
+   */
+  register(connection: HubConnection, receiver: TestClientNotes): Registration {
+    const handlers = new $Handlers(connection);
+    const cancellations = new $Cancellations(connection, handlers);
+    const routes = $Routes.of(connection).add([
+      [["TestShared.ITestClientNotes|Note", "Note"], async ($args: unknown[]) => {
+        try {
+          return await receiver.note($args[0] as string, cancellations.open($args[1] as $CancellationMarker | null));
+        } finally {
+          cancellations.close($args[1] as $CancellationMarker | null);
+        }
+      }],
+    ]);
+    return {
+      dispose: () => {
+        routes.dispose();
+        handlers.dispose();
+      },
+    };
   },
 };
 
@@ -356,6 +409,26 @@ export interface Registration {
   dispose(): void;
 }
 
+class $Handlers implements Registration {
+  private readonly entries: [string, (...args: any[]) => unknown][] = [];
+
+  constructor(private readonly connection: HubConnection) {}
+
+  on(names: string[], handler: (...args: any[]) => unknown): void {
+    for (const name of names) {
+      this.connection.on(name, handler);
+      this.entries.push([name, handler]);
+    }
+  }
+
+  dispose(): void {
+    for (const [name, handler] of this.entries) {
+      this.connection.off(name, handler);
+    }
+    this.entries.length = 0;
+  }
+}
+
 /** SignalARRR's `ClientRequestMessage`: what every tunnelled call carries. */
 interface $ClientRequest {
   Method: string;
@@ -403,7 +476,8 @@ type $Route = ($args: unknown[]) => unknown;
 /**
  * The routes of one connection's receivers, by lower-cased method name: one handler each
  * for `InvokeServerRequest` and `InvokeServerMessage`, so several receivers share a
- * connection and a client result comes from exactly one of them.
+ * connection and a client result comes from exactly one of them. A call carrying a
+ * `StreamId` asks for a stream: the routed method's result is sent back item by item.
  */
 class $Routes {
   private static readonly connections = new WeakMap<HubConnection, $Routes>();
@@ -418,7 +492,7 @@ class $Routes {
     return routes;
   }
 
-  private constructor(connection: HubConnection) {
+  private constructor(private readonly connection: HubConnection) {
     connection.on("InvokeServerRequest", (request: $ServerRequest | null) => this.call(request));
     connection.on("InvokeServerMessage", (request: $ServerRequest | null) => this.call(request));
   }
@@ -446,10 +520,87 @@ class $Routes {
 
   private call(request: $ServerRequest | null): unknown {
     const method = typeof request?.Method === "string" ? request.Method : "";
-    const route = this.routes.get(method.toLowerCase());
-    if (!route) {
-      throw new Error(`Method '${method}' not found`);
+    const args = Array.isArray(request?.Arguments) ? request.Arguments : [];
+    const run = (): unknown => {
+      const route = this.routes.get(method.toLowerCase());
+      if (!route) {
+        throw new Error(`Method '${method}' not found`);
+      }
+      return route(args);
+    };
+    const streamId = request?.StreamId;
+    return typeof streamId === "string" && streamId !== "" ? this.stream(streamId, run) : run();
+  }
+
+  /**
+   * Sends what `run` returns as the stream the server asked for: each item of an array or
+   * an async iterable, or the value itself as one item (none for `null` or `undefined`),
+   * then the completion, carrying the error's text if `run` failed. Resolves to `null`,
+   * the client result of an `InvokeServerRequest` that asked for a stream.
+   */
+  private async stream(streamId: string, run: () => unknown): Promise<null> {
+    const send = (item: unknown): Promise<void> => this.connection.send("StreamItemToServer", streamId, item);
+    let error: string | null = null;
+    try {
+      const result = await run();
+      if (Array.isArray(result)) {
+        for (const item of result) {
+          await send(item);
+        }
+      } else if (typeof result === "object" && result !== null && Symbol.asyncIterator in result) {
+        for await (const item of result as AsyncIterable<unknown>) {
+          await send(item);
+        }
+      } else if (result !== null && result !== undefined) {
+        await send(result);
+      }
+    } catch (e: unknown) {
+      error = String(e);
     }
-    return route(Array.isArray(request?.Arguments) ? request.Arguments : []);
+    await this.connection.send("StreamCompleteToServer", streamId, error);
+    return null;
+  }
+}
+
+/** What a server sends in the argument slot of a `CancellationToken` parameter. */
+interface $CancellationMarker {
+  Id: string;
+}
+
+/**
+ * The signals handed to running handlers, by marker id: the server aborts one with
+ * `CancelTokenFromServer`, and the connection closing aborts them all.
+ */
+class $Cancellations {
+  private readonly controllers = new Map<string, AbortController>();
+
+  constructor(connection: HubConnection, handlers: $Handlers) {
+    handlers.on(["CancelTokenFromServer"], (request: { CancellationGuid?: string | null } | null) => {
+      const id = request?.CancellationGuid;
+      if (id) {
+        this.controllers.get(id)?.abort();
+        this.controllers.delete(id);
+      }
+    });
+    connection.onclose(() => {
+      for (const controller of this.controllers.values()) {
+        controller.abort();
+      }
+      this.controllers.clear();
+    });
+  }
+
+  open(marker: $CancellationMarker | null): AbortSignal {
+    const controller = new AbortController();
+    if (marker?.Id) {
+      this.controllers.set(marker.Id, controller);
+    }
+    return controller.signal;
+  }
+
+  close(marker: $CancellationMarker | null): void {
+    if (marker?.Id) {
+      this.controllers.delete(marker.Id);
+    }
   }
 }

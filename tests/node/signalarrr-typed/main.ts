@@ -8,8 +8,9 @@
 // `--url` is the server's root: the hub is at /signalr/testhub, the hooks that make the
 // server call a client at /__test/... . Covers calls with results (both contracts), unit
 // calls awaited and fire-and-forget, a stream (whole and left early), SignalARRR's error
-// envelope, and the server calling the generated receiver (a client result and a one-way
-// call), and the message credential on the secure hub (/signalr/secure), the server's
+// envelope, the server calling the generated receiver (a client result, a one-way call,
+// a stream it asks for with a StreamId, receivers of two contracts on one connection),
+// and the message credential on the secure hub (/signalr/secure), the server's
 // ChallengeAuthentication answered during a stream. Prints `ok <name>` / `FAIL <name>:
 // <reason>` and a last line `N passed, M failed`.
 
@@ -21,10 +22,22 @@ import {
   ExtraMethodsProxy,
   SecureHubProxy,
   TestClientMethodsReceiver,
+  TestClientNotesReceiver,
   TestHubProxy,
   type TestClientMethods,
+  type TestClientNotes,
 } from "../generated/signalarrr/testhub.js";
-import { expectEqual, expectReject, fail, Inbox, nodeProcess, parseArgs, runCases } from "../typed/harness.js";
+import {
+  errText,
+  expectEqual,
+  expectReject,
+  fail,
+  Inbox,
+  nodeProcess,
+  parseArgs,
+  runCases,
+  withTimeout,
+} from "../typed/harness.js";
 
 const opts = parseArgs(nodeProcess.argv.slice(2));
 const root = opts.url.replace(/\/+$/, "");
@@ -68,6 +81,20 @@ class Client implements TestClientMethods {
 
   getContent(count: number): string[] {
     return Array.from({ length: count }, (_, i) => `item-${i}`);
+  }
+
+  async streamNumbers(count: number): Promise<number[]> {
+    if (count < 0) throw new Error(`no stream of ${count} numbers`);
+    return Array.from({ length: count }, (_, i) => i);
+  }
+}
+
+/** The receiver of the second client contract: the notes it took. */
+class Notes implements TestClientNotes {
+  readonly taken = new Inbox<string>();
+
+  note(text: string, _cancel: AbortSignal): void {
+    this.taken.push(text);
   }
 }
 
@@ -171,6 +198,57 @@ const cases = [
       const hub = new TestHubProxy(c);
       for (let i = 0; i < 50 && client.asked.length === 0; i++) await hub.echo("wait");
       expectEqual(client.asked, ["one-way"], "the plain-named call reached getById");
+    },
+  },
+  {
+    name: "a stream the server asks for (StreamId): the list item by item, an empty one, a failure's text",
+    run: async () => {
+      const client = new Client();
+      const c = await connect((connection) => {
+        TestClientMethodsReceiver.register(connection, client);
+      });
+      const id = c.connectionId ?? fail("no connection id");
+      // The server collects StreamItemToServer until StreamCompleteToServer: nothing comes
+      // back unless the receiver answers the request as a stream.
+      const stream = (count: string): Promise<unknown> =>
+        withTimeout(hook("trigger-client-stream", { connectionId: id, count }), 5_000, `a stream of ${count}`);
+      expectEqual(await stream("5"), [0, 1, 2, 3, 4], "five numbers");
+      expectEqual(await stream("0"), [], "no numbers");
+      const refused = errText(await expectReject(stream("-1"), "a failing stream"));
+      if (!refused.includes("Client streaming error: Error: no stream of -1 numbers")) {
+        fail(`the failure's text did not reach the server: ${refused}`);
+      }
+      expectEqual(await stream("2"), [0, 1], "a stream after the failure");
+      expectEqual(await new TestHubProxy(c).echo("after"), "after", "echo after the streams");
+    },
+  },
+  {
+    name: "receivers of two contracts on one connection: each call reaches only its own; disposing one leaves the other",
+    run: async () => {
+      const client = new Client();
+      const notes = new Notes();
+      let registration: { dispose(): void } | undefined;
+      const c = await connect((connection) => {
+        TestClientMethodsReceiver.register(connection, client);
+        registration = TestClientNotesReceiver.register(connection, notes);
+      });
+      const id = c.connectionId ?? fail("no connection id");
+      const hub = new TestHubProxy(c);
+      // A client result: one answer (a second receiver answering too, or refusing the
+      // method, would fail the call).
+      expectEqual(await hook("trigger-client-getbyid", { connectionId: id, id: "both" }), "typed-both", "getById");
+      const note = (arg: string): Promise<unknown> =>
+        hook("trigger-client-call", { connectionId: id, method: "TestShared.ITestClientNotes|Note", arg });
+      expectEqual(await note("first"), "Sent", "a note");
+      await notes.taken.wait((t) => t === "first", 5_000, "the note");
+      expectEqual(client.asked, ["both"], "what the first receiver was asked");
+      registration?.dispose();
+      expectEqual(await hook("trigger-client-getbyid", { connectionId: id, id: "after" }), "typed-after", "getById after");
+      expectEqual(await note("second"), "Sent", "a note after the dispose");
+      // Messages of one connection arrive in order: after these calls the note was handled.
+      for (let i = 0; i < 3; i++) await hub.echo("wait");
+      expectEqual(notes.taken.items, ["first"], "the notes taken");
+      expectEqual(client.asked, ["both", "after"], "what the first receiver was asked in the end");
     },
   },
   {
