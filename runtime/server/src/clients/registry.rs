@@ -38,7 +38,7 @@ pub(crate) struct Outbox {
     /// Signalled when the writer takes frames off the queue.
     space: Notify,
     /// The connection's own task writes what it queues itself (see [`crate::writer`]):
-    /// its frames do not wake the writer task.
+    /// its frames do not wake it.
     written_inline: bool,
 }
 
@@ -66,7 +66,7 @@ impl Outbox {
     }
 
     /// A queue whose connection writes the frames its own task queues (its replies) itself,
-    /// so that only frames queued from elsewhere wake the writer task.
+    /// so that only frames queued from elsewhere wake it.
     pub(crate) fn written_inline(limit: usize) -> (Outbox, OutboxReceiver) {
         Self::make(limit, true)
     }
@@ -111,13 +111,8 @@ impl Outbox {
         Ok(true)
     }
 
-    /// Wakes the writer task (it finds the queue as it is).
-    pub(crate) fn wake_writer(&self) {
-        self.shared.ready.notify_one();
-    }
-
-    /// Fires when the writer task should look at the queue: a frame was queued from
-    /// another task, or [`Outbox::wake_writer`].
+    /// Fires when the connection's writer should look at the queue: a frame was queued from
+    /// another task.
     pub(crate) fn writer_woken(&self) -> tokio::sync::futures::Notified<'_> {
         self.shared.ready.notified()
     }

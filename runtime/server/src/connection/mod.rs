@@ -153,20 +153,13 @@ async fn serve(
     let keep_alive = keep_alive.then_some(opts.keep_alive_interval);
     let (writer, reconnect, half) = match next {
         None => {
-            let ping = Frame::encode(protocol, &HubMessage::Ping).ok();
-            let half = Arc::new(writer::WriteHalf::new(outgoing, rx, ping));
-            let writer = tokio::spawn(
-                writer::write_loop(
-                    half.clone(),
-                    conn.clone(),
-                    keep_alive,
-                    opts.transport_send_timeout,
-                    close.clone(),
-                    finish.clone(),
-                )
-                .in_current_span(),
-            );
-            (writer, None, Some(half))
+            let ping = keep_alive
+                .is_some()
+                .then(|| Frame::encode(protocol, &HubMessage::Ping).ok())
+                .flatten();
+            let half =
+                writer::WriteHalf::new(outgoing, rx, ping, keep_alive, opts.transport_send_timeout);
+            (None, None, Some(Arc::new(half)))
         }
         Some(next) => {
             let (reconnect, sinks, lost) =
@@ -185,7 +178,7 @@ async fn serve(
                 )
                 .in_current_span(),
             );
-            (writer, Some(reconnect), None)
+            (Some(writer), Some(reconnect), None)
         }
     };
 
@@ -200,7 +193,13 @@ async fn serve(
     }))
     .catch_unwind()
     .await;
-    let mut reader = Reader::new(ctx.clone(), conn.clone(), caller.clone(), reconnect, half);
+    let mut reader = Reader::new(
+        ctx.clone(),
+        conn.clone(),
+        caller.clone(),
+        reconnect,
+        half.clone(),
+    );
     let end = match connected {
         Ok(Ok(())) => reader.run(incoming, shake.leftover).await,
         Ok(Err(e)) => {
@@ -277,7 +276,19 @@ async fn serve(
     abort.cancel();
     reader.teardown.cancel();
     finish.cancel();
-    let _ = writer.await;
+    match (writer, &half) {
+        (Some(writer), _) => {
+            let _ = writer.await;
+        }
+        (None, Some(half)) => {
+            if let Some(parts) = half.take() {
+                let flush =
+                    writer::flush_and_close(parts.sink, parts.rx, parts.held, &conn, &close);
+                Box::pin(flush).await;
+            }
+        }
+        (None, None) => {}
+    }
     conn.fail_pending_results();
     if let Some(d) = &ctx.dialect {
         d.disconnected(&conn);

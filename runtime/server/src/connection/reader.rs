@@ -37,7 +37,7 @@ use crate::hub::{Call, MethodKind, UploadSender, upload_stream};
 use crate::slot::{Slot, Slots};
 use crate::stateful::Reconnect;
 use crate::transport::TransportError;
-use crate::writer::WriteHalf;
+use crate::writer::{WriteError, WriteHalf};
 
 /// How many bytes a connection handles before it lets other connections run: a client
 /// that sends as fast as it can must not keep a worker thread from everyone else.
@@ -174,6 +174,15 @@ impl Reader {
         tokio::pin!(expiry);
         let mut reconnect_by: Option<Instant> = None;
         let slots = self.slots.clone();
+        // The write side (without stateful reconnect): woken for frames other tasks queue,
+        // and a keep-alive timer moved at most once per interval.
+        let conn = self.conn.clone();
+        let woken = conn.outbox.writer_woken();
+        tokio::pin!(woken);
+        let keep_alive = self.half.as_ref().and_then(|h| h.keep_alive());
+        let keep_alive_timer =
+            crate::writer::sleep_until_or_never(keep_alive.map(|k| Instant::now() + k));
+        tokio::pin!(keep_alive_timer);
         // Bytes handled since this task last let others run.
         let mut since_yield = 0usize;
         loop {
@@ -257,14 +266,37 @@ impl Reader {
                     return End::Gone;
                 }
                 () = &mut expiry => return End::Expired,
+                () = &mut woken, if self.half.is_some() => {
+                    // Frames queued by another task: written below, once nothing else is ready.
+                    woken.set(conn.outbox.writer_woken());
+                }
+                () = &mut keep_alive_timer, if keep_alive.is_some() => {
+                    // Due only if nothing was sent for a whole interval; otherwise wait out the rest.
+                    if let (Some(k), Some(half)) = (keep_alive, &self.half) {
+                        let due = half.last_send() + k;
+                        let now = Instant::now();
+                        if now < due {
+                            keep_alive_timer.set(crate::writer::sleep_until_or_never(Some(due)));
+                        } else {
+                            half.ping();
+                            keep_alive_timer.set(crate::writer::sleep_until_or_never(Some(now + k)));
+                        }
+                    }
+                }
                 // Last: only when nothing else is ready, so that a burst of messages is
                 // answered with one write.
-                () = own_work(self.half.as_deref()), if self.half.is_some() => {
-                    if let Some(half) = &self.half
-                        && !half.write_own(&self.conn)
-                    {
-                        // The transport failed: the connection ends.
-                        self.conn.abort.cancel();
+                written = write(self.half.as_deref(), &conn), if self.half.is_some() => {
+                    match written {
+                        Ok(()) => {}
+                        Err(WriteError::Failed) => {
+                            self.conn.abort.cancel();
+                            return End::Aborted;
+                        }
+                        Err(WriteError::Timeout) => {
+                            tracing::warn!("client not reading within the send timeout; closing the connection");
+                            self.conn.close_with_error("The client is not reading its messages.");
+                            return End::Aborted;
+                        }
                     }
                 }
             }
@@ -599,14 +631,15 @@ async fn next_chunk(incoming: &mut Option<Incoming>) -> Option<Result<Bytes, Tra
     }
 }
 
-/// Ready when the connection's task has replies of its own to write. Checked at each poll:
-/// the frames it waits for are queued by this same task, in the branches polled before it.
-async fn own_work(half: Option<&WriteHalf>) {
-    std::future::poll_fn(|_| match half {
-        Some(h) if h.has_own_work() => std::task::Poll::Ready(()),
-        _ => std::task::Poll::Pending,
+/// Writes what there is to write (see [`WriteHalf::poll_write`]); pending while there is
+/// nothing. The frames this task queues itself are seen at each poll: they are queued in
+/// the branches polled before it.
+async fn write(half: Option<&WriteHalf>, conn: &Connection) -> Result<(), WriteError> {
+    std::future::poll_fn(|cx| match half {
+        Some(h) => h.poll_write(conn, cx),
+        None => std::task::Poll::Pending,
     })
-    .await;
+    .await
 }
 
 async fn wait_for_room(stalled: &mut Option<Stalled>) -> Option<OwnedPermit<UploadItem>> {

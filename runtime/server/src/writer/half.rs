@@ -1,18 +1,20 @@
-//! The write half of a connection without stateful reconnect, shared by the connection's
-//! own task and its writer task.
+//! The write half of a connection without stateful reconnect, written by the connection's
+//! own task: there is no second task per connection.
 //!
-//! The connection's task writes the frames it queued itself (its replies) when it has
-//! nothing else to do, as far as the transport takes them at once: a reply then costs no
-//! wake of another task. A write the transport cannot finish at once is handed to the
-//! writer task, which owns the transport until that write is done; frames queued by other
-//! tasks (broadcasts, calls from elsewhere) and the keep-alive Ping are the writer task's
-//! too. A lock keeps the two from writing at the same time, and is never held across an
-//! await.
+//! The connection's task writes when it has nothing else to do: its own replies (queued
+//! without a wake), frames other tasks queued (broadcasts, calls from elsewhere; they wake
+//! it), and the keep-alive Ping. A write the transport cannot take at once stays pending,
+//! with the task registered to be woken when the transport has room, while the task goes on
+//! reading; a write pending past the send timeout ends the connection. The lock only keeps
+//! the connection's end from racing a write, and is never held across an await.
 
+use std::pin::Pin;
 use std::sync::{Mutex, MutexGuard};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
+use std::time::Duration;
 
-use tokio::time::Instant;
+use std::future::Future;
+use tokio::time::{Instant, Sleep};
 
 use crate::clients::registry::{Connection, OutboxReceiver};
 use crate::frame::Frame;
@@ -21,9 +23,20 @@ use crate::transport::Outgoing;
 /// The most bytes written between two flushes.
 pub(crate) const BATCH_BYTES: usize = 64 << 10;
 
-/// The shared write half of one connection.
+/// Why writing stopped for good.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WriteError {
+    /// The transport failed.
+    Failed,
+    /// A write stayed pending past the send timeout: the client is not reading.
+    Timeout,
+}
+
+/// The write half of one connection.
 pub(crate) struct WriteHalf {
     state: Mutex<State>,
+    send_timeout: Duration,
+    keep_alive: Option<Duration>,
 }
 
 /// What the connection's end takes back to flush and close.
@@ -40,70 +53,78 @@ struct State {
     held: Option<Frame>,
     ping: Option<Frame>,
     ping_due: bool,
-    /// The writer task is finishing a write the transport could not take at once.
-    writer_owns: bool,
+    /// Set while a write is pending: when it must have finished (armed only then).
+    deadline: Option<Pin<Box<Sleep>>>,
     last_send: Instant,
 }
 
 impl WriteHalf {
-    pub(crate) fn new(sink: Outgoing, rx: OutboxReceiver, ping: Option<Frame>) -> Self {
+    pub(crate) fn new(
+        sink: Outgoing,
+        rx: OutboxReceiver,
+        ping: Option<Frame>,
+        keep_alive: Option<Duration>,
+        send_timeout: Duration,
+    ) -> Self {
         WriteHalf {
             state: Mutex::new(State {
                 io: Some((sink, rx)),
                 held: None,
                 ping,
                 ping_due: false,
-                writer_owns: false,
+                deadline: None,
                 last_send: Instant::now(),
             }),
+            send_timeout,
+            keep_alive,
         }
+    }
+
+    /// How long the connection may stay silent before a Ping goes out (none: never).
+    pub(crate) fn keep_alive(&self) -> Option<Duration> {
+        self.keep_alive
     }
 
     fn lock(&self) -> Option<MutexGuard<'_, State>> {
         self.state.lock().ok()
     }
 
-    /// Whether the connection's task has frames to write: some are queued and the writer
-    /// task does not own the transport.
-    pub(crate) fn has_own_work(&self) -> bool {
-        self.lock()
-            .is_some_and(|s| !s.writer_owns && s.io.as_ref().is_some_and(|(_, rx)| rx.has_frames()))
-    }
-
-    /// Writes what is queued from the connection's own task, as far as the transport takes
-    /// it at once; the rest is handed to the writer task. `false` when the transport failed.
-    pub(crate) fn write_own(&self, conn: &Connection) -> bool {
-        let Some(mut state) = self.lock() else {
-            return false;
-        };
-        if state.writer_owns {
-            return true;
-        }
-        let mut cx = Context::from_waker(Waker::noop());
-        match state.drive(conn, &mut cx) {
-            Poll::Ready(r) => r.is_ok(),
-            Poll::Pending => {
-                state.writer_owns = true;
-                drop(state);
-                conn.outbox.wake_writer();
-                true
-            }
-        }
-    }
-
-    /// The writer task's write: everything queued, then a flush. `Pending` registers the
-    /// writer task with the transport and keeps the transport its own until done.
+    /// Writes what there is to write: `Ready(Ok)` once it is all written and flushed,
+    /// `Pending` while there is nothing to write or the transport has no room (then the task
+    /// is woken when it has), `Ready(Err)` when writing is over for good.
     pub(crate) fn poll_write(
         &self,
         conn: &Connection,
         cx: &mut Context<'_>,
-    ) -> Poll<Result<(), ()>> {
+    ) -> Poll<Result<(), WriteError>> {
         let Some(mut state) = self.lock() else {
-            return Poll::Ready(Err(()));
+            return Poll::Ready(Err(WriteError::Failed));
         };
-        let r = state.drive(conn, cx);
-        state.writer_owns = r.is_pending();
-        r
+        let state = &mut *state;
+        let Some((_, rx)) = state.io.as_ref() else {
+            return Poll::Pending;
+        };
+        if state.deadline.is_none() && state.held.is_none() && !state.ping_due && !rx.has_frames() {
+            return Poll::Pending;
+        }
+        match state.drive(conn, cx) {
+            Poll::Ready(r) => {
+                state.deadline = None;
+                Poll::Ready(r.map_err(|()| WriteError::Failed))
+            }
+            Poll::Pending => {
+                let timeout = self.send_timeout;
+                let deadline = state
+                    .deadline
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+                if deadline.as_mut().poll(cx).is_ready() {
+                    // What is stuck in the transport is given up with it.
+                    state.io = None;
+                    return Poll::Ready(Err(WriteError::Timeout));
+                }
+                Poll::Pending
+            }
+        }
     }
 
     /// When a frame last went out.
@@ -118,9 +139,15 @@ impl WriteHalf {
         }
     }
 
-    /// Takes the transport and the queue back, for the connection's end.
+    /// Takes the transport and the queue back, for the connection's end: `None` when the
+    /// transport failed, a write timed out, or a write is still pending (the client is not
+    /// reading: the end does not wait for it, and the transport is dropped).
     pub(crate) fn take(&self) -> Option<Parts> {
         let mut state = self.lock()?;
+        if state.deadline.is_some() {
+            state.io = None;
+            return None;
+        }
         let held = state.held.take();
         let (sink, rx) = state.io.take()?;
         Some(Parts { sink, rx, held })

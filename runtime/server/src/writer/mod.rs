@@ -1,22 +1,22 @@
 //! The write side of a connection: frames from its queue to the transport, several at a
 //! time with one flush, a keep-alive Ping when nothing else was sent for a while, and at
-//! the end what was already queued, then the Close.
+//! the end what was already queued, then the Close. A connection without stateful
+//! reconnect writes on its own task ([`half`]); the stateful writer (`crate::stateful`)
+//! runs beside its reader and uses [`write_batch`].
 
 pub(crate) mod half;
 
-use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::SinkExt;
 use tokio::time::Instant;
-use tokio_util::sync::CancellationToken;
 
 use crate::clients::registry::{Connection, OutboxReceiver};
 use crate::frame::Frame;
 use crate::transport::Outgoing;
 use half::BATCH_BYTES;
-pub(crate) use half::WriteHalf;
+pub(crate) use half::{WriteError, WriteHalf};
 
 /// How long the end of a connection may take to write what is queued and the Close.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -53,70 +53,6 @@ pub(crate) async fn sleep_until_or_never(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
-    }
-}
-
-/// The writer task of a connection without stateful reconnect.
-///
-/// It writes what the connection's own task does not (see [`half`]): frames queued by other
-/// tasks, a write the transport could not take at once, and a keep-alive Ping when nothing
-/// was sent for a whole interval. Nothing is armed per frame: the cancellation wait is made
-/// once, the keep-alive timer fires at most once per interval and is only moved then, and
-/// the send timeout is armed only for a write that could not finish at once.
-pub(crate) async fn write_loop(
-    half: Arc<WriteHalf>,
-    conn: Arc<Connection>,
-    keep_alive: Option<Duration>,
-    send_timeout: Duration,
-    close: CloseSlot,
-    finish: CancellationToken,
-) {
-    let aborted = finish.cancelled();
-    tokio::pin!(aborted);
-    let keep_alive_timer = sleep_until_or_never(keep_alive.map(|k| Instant::now() + k));
-    tokio::pin!(keep_alive_timer);
-    loop {
-        tokio::select! {
-            biased;
-            () = &mut aborted => break,
-            () = conn.outbox.writer_woken() => {}
-            () = &mut keep_alive_timer => {
-                // Due only if nothing was sent for a whole interval; otherwise wait out the rest.
-                let Some(k) = keep_alive else { continue };
-                let due = half.last_send() + k;
-                if Instant::now() < due {
-                    keep_alive_timer.set(sleep_until_or_never(Some(due)));
-                    continue;
-                }
-                keep_alive_timer.set(sleep_until_or_never(Some(Instant::now() + k)));
-                half.ping();
-            }
-        }
-        let write = std::future::poll_fn(|cx| half.poll_write(&conn, cx));
-        tokio::pin!(write);
-        // Most writes finish at once; a client that stops reading blocks one, and then the
-        // connection's end must not wait for it, nor may the write wait forever.
-        let once = std::future::poll_fn(|cx| std::task::Poll::Ready(write.as_mut().poll(cx)));
-        let sent = match once.await {
-            std::task::Poll::Ready(r) => r.is_ok(),
-            std::task::Poll::Pending => tokio::select! {
-                r = tokio::time::timeout(send_timeout, write) => match r {
-                    Ok(r) => r.is_ok(),
-                    Err(_) => {
-                        conn.close_with_error("The client is not reading its messages.");
-                        false
-                    }
-                },
-                () = &mut aborted => false,
-            },
-        };
-        if !sent {
-            conn.abort.cancel();
-            return;
-        }
-    }
-    if let Some(parts) = half.take() {
-        flush_and_close(parts.sink, parts.rx, parts.held, &conn, &close).await;
     }
 }
 
