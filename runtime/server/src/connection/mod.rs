@@ -4,6 +4,7 @@
 mod handshake;
 mod invoke;
 mod reader;
+mod timers;
 
 use std::net::IpAddr;
 use std::panic::AssertUnwindSafe;

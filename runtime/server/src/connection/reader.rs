@@ -39,6 +39,8 @@ use crate::stateful::Reconnect;
 use crate::transport::TransportError;
 use crate::writer::{WriteError, WriteHalf};
 
+use super::timers::{Deadlines, Fired, Now, bring_forward};
+
 /// How many bytes a connection handles before it lets other connections run: a client
 /// that sends as fast as it can must not keep a worker thread from everyone else.
 const YIELD_EVERY: usize = 32 << 10;
@@ -160,29 +162,26 @@ impl Reader {
         // of the loop would cost a lock and an allocation per message.
         let aborted = abort.cancelled();
         tokio::pin!(aborted);
-        let client_timeout = self.ctx.options.client_timeout_interval;
         let disconnect_timeout = self.ctx.options.disconnect_timeout;
-        let expires = self.expiry();
         if !leftover.is_empty()
             && let Err(end) = self.receive(&leftover)
         {
             return end;
         }
-        let timeout = tokio::time::sleep(client_timeout);
-        tokio::pin!(timeout);
-        let expiry = crate::writer::sleep_until_or_never(expires);
-        tokio::pin!(expiry);
-        let mut reconnect_by: Option<Instant> = None;
-        let slots = self.slots.clone();
-        // The write side (without stateful reconnect): woken for frames other tasks queue,
-        // and a keep-alive timer moved at most once per interval.
+        // The write side (without stateful reconnect): woken for frames other tasks queue.
         let conn = self.conn.clone();
         let woken = conn.outbox.writer_woken();
         tokio::pin!(woken);
-        let keep_alive = self.half.as_ref().and_then(|h| h.keep_alive());
-        let keep_alive_timer =
-            crate::writer::sleep_until_or_never(keep_alive.map(|k| Instant::now() + k));
-        tokio::pin!(keep_alive_timer);
+        let mut deadlines = Deadlines::new(
+            self.ctx.options.client_timeout_interval,
+            self.half.as_ref().and_then(|h| h.keep_alive()),
+            self.expiry(),
+        );
+        let timer = tokio::time::sleep_until(deadlines.next(&self.now(true)));
+        tokio::pin!(timer);
+        // Whether the timer knows the client timeout applies (the client has pinged).
+        let mut client_timed = false;
+        let slots = self.slots.clone();
         // Bytes handled since this task last let others run.
         let mut since_yield = 0usize;
         loop {
@@ -221,6 +220,11 @@ impl Reader {
                         if let Err(end) = self.receive(&bytes) {
                             return end;
                         }
+                        if self.pinged && !client_timed {
+                            client_timed = true;
+                            let at = deadlines.client_deadline(self.last_received);
+                            bring_forward(timer.as_mut(), at);
+                        }
                     }
                     Some(Err(e)) => return End::Transport(e),
                     None => {
@@ -229,23 +233,36 @@ impl Reader {
                         }
                         tracing::debug!("transport lost; waiting for a reconnect");
                         incoming = None;
-                        reconnect_by = Some(Instant::now() + disconnect_timeout);
+                        bring_forward(timer.as_mut(), deadlines.lost(disconnect_timeout));
                     }
                 },
-                () = &mut timeout, if connected && self.pinged => {
-                    let due = self.last_received + client_timeout;
-                    if Instant::now() >= due {
-                        tracing::debug!("client timeout");
-                        return End::Timeout;
+                () = &mut timer => {
+                    let now = self.now(connected);
+                    match deadlines.fire(&now) {
+                        Fired::Expired => return End::Expired,
+                        Fired::TimedOut => {
+                            tracing::debug!("client timeout");
+                            return End::Timeout;
+                        }
+                        Fired::NoReconnect => {
+                            tracing::debug!("no reconnect in time");
+                            return End::Gone;
+                        }
+                        Fired::Ping => {
+                            if let Some(half) = &self.half {
+                                half.ping();
+                            }
+                        }
+                        Fired::Nothing => {}
                     }
-                    timeout.as_mut().reset(due);
+                    timer.as_mut().reset(deadlines.next(&now));
                 }
                 event = reconnect_event(&mut self.reconnect, connected) => {
                     let transport = match event {
                         ReconnectEvent::Lost => {
                             tracing::debug!("transport lost; waiting for a reconnect");
                             incoming = None;
-                            reconnect_by = Some(Instant::now() + disconnect_timeout);
+                            bring_forward(timer.as_mut(), deadlines.lost(disconnect_timeout));
                             continue;
                         }
                         ReconnectEvent::Next(None) => return End::Gone,
@@ -253,35 +270,20 @@ impl Reader {
                     };
                     let Some(r) = self.reconnect.as_mut() else { return End::Gone };
                     tracing::debug!("reconnected");
-                    incoming = r.switch(transport).await;
+                    incoming = Box::pin(r.switch(transport)).await;
                     if incoming.is_none() {
                         return End::Gone;
                     }
                     self.frames = FrameReader::new(self.protocol, self.ctx.options.maximum_receive_message_size);
                     self.last_received = Instant::now();
-                    reconnect_by = None;
+                    deadlines.reconnected();
+                    // The client timeout counts again from now.
+                    let at = deadlines.next(&self.now(true));
+                    bring_forward(timer.as_mut(), at);
                 }
-                () = crate::writer::sleep_until_or_never(reconnect_by), if !connected => {
-                    tracing::debug!("no reconnect in time");
-                    return End::Gone;
-                }
-                () = &mut expiry => return End::Expired,
                 () = &mut woken, if self.half.is_some() => {
                     // Frames queued by another task: written below, once nothing else is ready.
                     woken.set(conn.outbox.writer_woken());
-                }
-                () = &mut keep_alive_timer, if keep_alive.is_some() => {
-                    // Due only if nothing was sent for a whole interval; otherwise wait out the rest.
-                    if let (Some(k), Some(half)) = (keep_alive, &self.half) {
-                        let due = half.last_send() + k;
-                        let now = Instant::now();
-                        if now < due {
-                            keep_alive_timer.set(crate::writer::sleep_until_or_never(Some(due)));
-                        } else {
-                            half.ping();
-                            keep_alive_timer.set(crate::writer::sleep_until_or_never(Some(now + k)));
-                        }
-                    }
                 }
                 // Last: only when nothing else is ready, so that a burst of messages is
                 // answered with one write.
@@ -300,6 +302,17 @@ impl Reader {
                     }
                 }
             }
+        }
+    }
+
+    /// What the deadlines depend on now.
+    fn now(&self, connected: bool) -> Now {
+        Now {
+            at: Instant::now(),
+            connected,
+            pinged: self.pinged,
+            last_received: self.last_received,
+            last_send: self.half.as_ref().map(|h| h.last_send()),
         }
     }
 
@@ -657,16 +670,24 @@ enum ReconnectEvent {
     Lost,
 }
 
-async fn reconnect_event(reconnect: &mut Option<Reconnect>, connected: bool) -> ReconnectEvent {
+/// The next event of a stateful-reconnect connection's transports; pending forever
+/// without stateful reconnect. Boxed, and only for such connections: its futures would
+/// otherwise size every connection's task.
+fn reconnect_event(
+    reconnect: &mut Option<Reconnect>,
+    connected: bool,
+) -> Pin<Box<dyn Future<Output = ReconnectEvent> + Send + '_>> {
     let Some(r) = reconnect else {
-        return std::future::pending().await;
+        return Box::pin(std::future::pending());
     };
-    if !connected {
-        return ReconnectEvent::Next(r.next.recv().await);
-    }
-    let (next, lost) = r.next_or_lost();
-    tokio::select! {
-        t = next => ReconnectEvent::Next(t),
-        () = lost => ReconnectEvent::Lost,
-    }
+    Box::pin(async move {
+        if !connected {
+            return ReconnectEvent::Next(r.next.recv().await);
+        }
+        let (next, lost) = r.next_or_lost();
+        tokio::select! {
+            t = next => ReconnectEvent::Next(t),
+            () = lost => ReconnectEvent::Lost,
+        }
+    })
 }
