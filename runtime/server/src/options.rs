@@ -55,8 +55,10 @@ pub struct HubOptions {
     /// Connections one client address may have open at once; more are refused with 429 (no
     /// limit). The address is known with `signalr_server::serve`, or axum's `ConnectInfo`.
     pub maximum_connections_per_address: Option<usize>,
-    /// The WebSocket read buffer, per connection (4 KiB; messages larger than it are read in
-    /// several steps).
+    /// The WebSocket read buffer, per connection (1 KiB: most hub messages are smaller, and
+    /// an idle connection keeps it; messages larger than it are read in several steps, so a
+    /// server of mostly large messages reads them with fewer system calls when it is
+    /// larger).
     pub websocket_read_buffer_size: usize,
     /// The WebSocket write buffer, per connection (4 KiB).
     pub websocket_write_buffer_size: usize,
@@ -100,7 +102,7 @@ impl Default for HubOptions {
             maximum_connections: None,
             maximum_connections_per_user: None,
             maximum_connections_per_address: None,
-            websocket_read_buffer_size: 4 << 10,
+            websocket_read_buffer_size: 1 << 10,
             websocket_write_buffer_size: 4 << 10,
             transports: vec![
                 TransportType::WebSockets,

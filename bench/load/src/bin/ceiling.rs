@@ -5,9 +5,9 @@
 //! signalr-ceiling --listen 127.0.0.1:0      # prints `listening on http://ADDR`
 //! ```
 //!
-//! At `/hubs/conformance` it upgrades to a WebSocket (4 KiB buffers and TCP_NODELAY, as the
-//! hub server), completes the JSON handshake, and answers invocations (parsed with
-//! `serde_json`, arguments kept raw):
+//! At `/hubs/conformance` it upgrades to a WebSocket (the hub server's default buffers, 1 KiB
+//! read and 4 KiB write, and TCP_NODELAY, as the hub server), completes the JSON handshake,
+//! and answers invocations (parsed with `serde_json`, arguments kept raw):
 //! - `Echo(x)` with `{"type":3,"invocationId":ID,"result":x}`;
 //! - `Broadcast(x)` by sending `{"type":1,"target":"Broadcasted","arguments":[x]}` to every
 //!   socket through one `tokio::sync::broadcast` channel of shared bytes (each socket sends
@@ -51,7 +51,7 @@ struct Incoming<'a> {
 type Fanout = broadcast::Sender<Utf8Bytes>;
 
 async fn upgrade(State(fanout): State<Fanout>, ws: WebSocketUpgrade) -> Response {
-    ws.read_buffer_size(4 << 10)
+    ws.read_buffer_size(1 << 10)
         .write_buffer_size(4 << 10)
         .on_upgrade(move |socket| serve(socket, fanout))
 }
