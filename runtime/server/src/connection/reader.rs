@@ -20,6 +20,7 @@ use signalr_protocol::{
     Arguments, Completion, CompletionResult, FrameReader, Headers, HubMessage, Payload, Protocol,
     ProtocolError,
 };
+use tokio::sync::futures::Notified;
 use tokio::sync::mpsc::OwnedPermit;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -281,20 +282,15 @@ impl Reader {
                     let at = deadlines.next(&self.now(true));
                     bring_forward(timer.as_mut(), at);
                 }
-                () = &mut woken, if self.half.is_some() => {
-                    // Frames queued by another task: written below, once nothing else is ready.
-                    woken.set(conn.outbox.writer_woken());
-                }
                 // Last: only when nothing else is ready, so that a burst of messages is
-                // answered with one write.
-                written = write(self.half.as_deref(), &conn), if self.half.is_some() => {
+                // answered with one write. It completes only when writing is over.
+                written = write(self.half.as_deref(), &conn, woken.as_mut()), if self.half.is_some() => {
                     match written {
-                        Ok(()) => {}
-                        Err(WriteError::Failed) => {
+                        WriteError::Failed => {
                             self.conn.abort.cancel();
                             return End::Aborted;
                         }
-                        Err(WriteError::Timeout) => {
+                        WriteError::Timeout => {
                             tracing::warn!("client not reading within the send timeout; closing the connection");
                             self.conn.close_with_error("The client is not reading its messages.");
                             return End::Aborted;
@@ -644,13 +640,27 @@ async fn next_chunk(incoming: &mut Option<Incoming>) -> Option<Result<Bytes, Tra
     }
 }
 
-/// Writes what there is to write (see [`WriteHalf::poll_write`]); pending while there is
-/// nothing. The frames this task queues itself are seen at each poll: they are queued in
-/// the branches polled before it.
-async fn write(half: Option<&WriteHalf>, conn: &Connection) -> Result<(), WriteError> {
-    std::future::poll_fn(|cx| match half {
-        Some(h) => h.poll_write(conn, cx),
-        None => std::task::Poll::Pending,
+/// Writes what there is to write (see [`WriteHalf::poll_write`]) whenever it is polled, and
+/// stays pending: it completes only when writing is over for good. The frames this task
+/// queues itself are seen at each poll (they are queued in the branches polled before it);
+/// frames queued by other tasks wake it through `woken`, so a wake for them costs one turn.
+async fn write<'c>(
+    half: Option<&WriteHalf>,
+    conn: &'c Connection,
+    mut woken: Pin<&mut Notified<'c>>,
+) -> WriteError {
+    std::future::poll_fn(|cx| {
+        let Some(half) = half else {
+            return std::task::Poll::Pending;
+        };
+        // Registered again after each wake, so the next frame from elsewhere wakes the task.
+        while woken.as_mut().poll(cx).is_ready() {
+            woken.set(conn.outbox.writer_woken());
+        }
+        match half.poll_write(conn, cx) {
+            std::task::Poll::Ready(Err(e)) => std::task::Poll::Ready(e),
+            _ => std::task::Poll::Pending,
+        }
     })
     .await
 }
