@@ -389,15 +389,7 @@ impl Session {
 fn form_body(data: &str) -> String {
     let mut out = String::with_capacity(data.len() + 8);
     out.push_str("data=");
-    for b in data.bytes() {
-        if b.is_ascii_alphanumeric() || b"-_.*".contains(&b) {
-            out.push(char::from(b));
-        } else if b == b' ' {
-            out.push('+');
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
+    out.extend(form_urlencoded::byte_serialize(data.as_bytes()));
     out
 }
 
