@@ -160,7 +160,7 @@ async fn serve(
                 .flatten();
             let half =
                 writer::WriteHalf::new(outgoing, rx, ping, keep_alive, opts.transport_send_timeout);
-            (None, None, Some(Arc::new(half)))
+            (None, None, Some(half))
         }
         Some(next) => {
             let (reconnect, sinks, lost) =
@@ -194,13 +194,7 @@ async fn serve(
     }))
     .catch_unwind()
     .await;
-    let mut reader = Reader::new(
-        ctx.clone(),
-        conn.clone(),
-        caller.clone(),
-        reconnect,
-        half.clone(),
-    );
+    let mut reader = Reader::new(ctx.clone(), conn.clone(), caller.clone(), reconnect, half);
     let end = match connected {
         Ok(Ok(())) => reader.run(incoming, shake.leftover).await,
         Ok(Err(e)) => {
@@ -277,18 +271,17 @@ async fn serve(
     abort.cancel();
     reader.teardown.cancel();
     finish.cancel();
-    match (writer, &half) {
-        (Some(writer), _) => {
+    match writer {
+        Some(writer) => {
             let _ = writer.await;
         }
-        (None, Some(half)) => {
-            if let Some(parts) = half.take() {
+        None => {
+            if let Some(parts) = reader.take_write() {
                 let flush =
                     writer::flush_and_close(parts.sink, parts.rx, parts.held, &conn, &close);
                 Box::pin(flush).await;
             }
         }
-        (None, None) => {}
     }
     conn.fail_pending_results();
     if let Some(d) = &ctx.dialect {

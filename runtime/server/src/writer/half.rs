@@ -5,11 +5,10 @@
 //! without a wake), frames other tasks queued (broadcasts, calls from elsewhere; they wake
 //! it), and the keep-alive Ping. A write the transport cannot take at once stays pending,
 //! with the task registered to be woken when the transport has room, while the task goes on
-//! reading; a write pending past the send timeout ends the connection. The lock only keeps
-//! the connection's end from racing a write, and is never held across an await.
+//! reading; a write pending past the send timeout ends the connection. The connection's
+//! loop owns it; its end takes the transport back to flush and close.
 
 use std::pin::Pin;
-use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -34,7 +33,7 @@ pub(crate) enum WriteError {
 
 /// The write half of one connection.
 pub(crate) struct WriteHalf {
-    state: Mutex<State>,
+    state: State,
     send_timeout: Duration,
     keep_alive: Option<Duration>,
 }
@@ -67,14 +66,14 @@ impl WriteHalf {
         send_timeout: Duration,
     ) -> Self {
         WriteHalf {
-            state: Mutex::new(State {
+            state: State {
                 io: Some((sink, rx)),
                 held: None,
                 ping,
                 ping_due: false,
                 deadline: None,
                 last_send: Instant::now(),
-            }),
+            },
             send_timeout,
             keep_alive,
         }
@@ -85,22 +84,15 @@ impl WriteHalf {
         self.keep_alive
     }
 
-    fn lock(&self) -> Option<MutexGuard<'_, State>> {
-        self.state.lock().ok()
-    }
-
     /// Writes what there is to write: `Ready(Ok)` once it is all written and flushed,
     /// `Pending` while there is nothing to write or the transport has no room (then the task
     /// is woken when it has), `Ready(Err)` when writing is over for good.
     pub(crate) fn poll_write(
-        &self,
+        &mut self,
         conn: &Connection,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), WriteError>> {
-        let Some(mut state) = self.lock() else {
-            return Poll::Ready(Err(WriteError::Failed));
-        };
-        let state = &mut *state;
+        let state = &mut self.state;
         let Some((_, rx)) = state.io.as_ref() else {
             return Poll::Pending;
         };
@@ -129,21 +121,19 @@ impl WriteHalf {
 
     /// When a frame last went out.
     pub(crate) fn last_send(&self) -> Instant {
-        self.lock().map_or_else(Instant::now, |s| s.last_send)
+        self.state.last_send
     }
 
     /// Makes the next write send a Ping first.
-    pub(crate) fn ping(&self) {
-        if let Some(mut state) = self.lock() {
-            state.ping_due = true;
-        }
+    pub(crate) fn ping(&mut self) {
+        self.state.ping_due = true;
     }
 
     /// Takes the transport and the queue back, for the connection's end: `None` when the
     /// transport failed, a write timed out, or a write is still pending (the client is not
     /// reading: the end does not wait for it, and the transport is dropped).
-    pub(crate) fn take(&self) -> Option<Parts> {
-        let mut state = self.lock()?;
+    pub(crate) fn take(&mut self) -> Option<Parts> {
+        let state = &mut self.state;
         if state.deadline.is_some() {
             state.io = None;
             return None;

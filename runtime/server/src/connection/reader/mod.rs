@@ -95,13 +95,14 @@ pub(crate) struct Reader {
     pub(crate) reconnect: Option<Reconnect>,
     /// The write half this task writes its own replies through (none with stateful
     /// reconnect, whose writer numbers every frame).
-    half: Option<Arc<WriteHalf>>,
+    half: Option<WriteHalf>,
     /// Fires when the connection ends, for every invocation's cancellation token.
     pub(crate) teardown: CancellationToken,
     protocol: Protocol,
     frames: FrameReader,
     slots: Arc<Slots>,
-    running: FuturesUnordered<Running>,
+    /// The invocations being driven (made with the first: an idle connection has none).
+    running: Option<FuturesUnordered<Running>>,
     pending: VecDeque<Pending>,
     pending_bytes: usize,
     /// Cancellation of the running invocations, by the client's invocation id.
@@ -121,7 +122,7 @@ impl Reader {
         conn: Arc<Connection>,
         caller: Caller,
         reconnect: Option<Reconnect>,
-        half: Option<Arc<WriteHalf>>,
+        half: Option<WriteHalf>,
     ) -> Self {
         let protocol = conn.protocol;
         let frames = FrameReader::new(protocol, ctx.options.maximum_receive_message_size);
@@ -138,7 +139,7 @@ impl Reader {
             protocol,
             frames,
             slots,
-            running: FuturesUnordered::new(),
+            running: None,
             pending: VecDeque::new(),
             pending_bytes: 0,
             active: HashMap::new(),
@@ -198,7 +199,7 @@ impl Reader {
             tokio::select! {
                 biased;
                 () = &mut aborted => return End::Aborted,
-                Some(done) = self.running.next(), if !self.running.is_empty() => self.finished(done),
+                Some(done) = next_done(&mut self.running), if self.running.as_ref().is_some_and(|r| !r.is_empty()) => self.finished(done),
                 () = &mut freed, if !self.pending.is_empty() => {}
                 room = wait_for_room(&mut self.stalled), if self.stalled.is_some() => {
                     if let Some(stalled) = self.stalled.take()
@@ -246,7 +247,7 @@ impl Reader {
                             return End::Gone;
                         }
                         Fired::Ping => {
-                            if let Some(half) = &self.half {
+                            if let Some(half) = &mut self.half {
                                 half.ping();
                             }
                         }
@@ -280,7 +281,7 @@ impl Reader {
                 }
                 // Last: only when nothing else is ready, so that a burst of messages is
                 // answered with one write. It completes only when writing is over.
-                written = write(self.half.as_deref(), &conn, woken.as_mut()), if self.half.is_some() => {
+                written = write(self.half.as_mut(), &conn, woken.as_mut()), if self.half.is_some() => {
                     match written {
                         WriteError::Failed => {
                             self.conn.abort.cancel();
@@ -295,6 +296,12 @@ impl Reader {
                 }
             }
         }
+    }
+
+    /// The transport and what is still queued, for the connection's end to flush and close
+    /// (none with stateful reconnect, or when the transport is gone or stuck).
+    pub(crate) fn take_write(&mut self) -> Option<crate::writer::half::Parts> {
+        self.half.as_mut()?.take()
     }
 
     /// What the deadlines depend on now.
@@ -324,7 +331,9 @@ impl Reader {
     pub(crate) fn into_leftovers(self) -> impl Future<Output = ()> + Send {
         let running = self.running;
         async move {
-            running.for_each(|_| async {}).await;
+            if let Some(running) = running {
+                running.for_each(|_| async {}).await;
+            }
         }
     }
 
@@ -347,13 +356,15 @@ impl Reader {
             method = %invocation.method.name,
             invocation_id = id.as_deref().unwrap_or(""),
         );
-        self.running.push(Box::pin(
-            async move {
-                invocation.run(slot).await;
-                Done { id, stream }
-            }
-            .instrument(span),
-        ));
+        self.running
+            .get_or_insert_with(FuturesUnordered::new)
+            .push(Box::pin(
+                async move {
+                    invocation.run(slot).await;
+                    Done { id, stream }
+                }
+                .instrument(span),
+            ));
     }
 
     fn finished(&mut self, done: Done) {
@@ -402,6 +413,13 @@ impl Reader {
     }
 }
 
+async fn next_done(running: &mut Option<FuturesUnordered<Running>>) -> Option<Done> {
+    match running {
+        Some(r) => r.next().await,
+        None => std::future::pending().await,
+    }
+}
+
 async fn next_chunk(incoming: &mut Option<Incoming>) -> Option<Result<Bytes, TransportError>> {
     match incoming {
         Some(s) => s.next().await,
@@ -414,12 +432,12 @@ async fn next_chunk(incoming: &mut Option<Incoming>) -> Option<Result<Bytes, Tra
 /// queues itself are seen at each poll (they are queued in the branches polled before it);
 /// frames queued by other tasks wake it through `woken`, so a wake for them costs one turn.
 async fn write<'c>(
-    half: Option<&WriteHalf>,
+    mut half: Option<&mut WriteHalf>,
     conn: &'c Connection,
     mut woken: Pin<&mut Notified<'c>>,
 ) -> WriteError {
     std::future::poll_fn(|cx| {
-        let Some(half) = half else {
+        let Some(half) = half.as_deref_mut() else {
             return std::task::Poll::Pending;
         };
         // Registered again after each wake, so the next frame from elsewhere wakes the task.
