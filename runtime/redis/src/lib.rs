@@ -66,10 +66,13 @@ mod inbox;
 mod link;
 mod messages;
 mod msgpack;
+mod options;
 mod pending;
 mod receive;
+mod state;
 
 #[cfg(test)]
 mod golden_tests;
 
-pub use backplane::{Error, RedisBackplane, RedisOptions};
+pub use backplane::{Error, RedisBackplane};
+pub use options::RedisOptions;

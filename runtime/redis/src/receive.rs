@@ -16,13 +16,13 @@ use signalr_server::HubError;
 use signalr_server::scaleout::{Audience, ClientResult, SerializedMessage};
 use tokio::sync::mpsc;
 
-use crate::backplane::{Attached, Inner};
 use crate::channels::Incoming;
 use crate::inbox::{Inbound, Inbox};
 use crate::messages::{
     self, GroupAction, GroupCommand, ResultReturn, read_ack, read_completion, read_group_command,
     read_invocation,
 };
+use crate::state::{Attached, Inner};
 
 /// Delivers what arrives in `inbox` until the link stops or the backplane is dropped.
 pub(crate) async fn run(inner: Weak<Inner>, mut inbox: Inbox) {

@@ -9,6 +9,7 @@ use bytes::Bytes;
 use reqwest::header::{ACCEPT, HeaderValue};
 use signalr_protocol::negotiate::TransportType;
 
+use super::body::{read_body, too_large};
 use super::session::Session;
 use crate::error::{ClientError, Message, Operation};
 use crate::transport::http::{self, Deliver, Incoming};
@@ -24,10 +25,6 @@ pub(crate) enum Channel {
     Events { incoming: Incoming, buf: Vec<u8> },
     /// Long polling: the answer of the connect or reconnect request, then a poll each time.
     Polls { first: Option<reqwest::Response> },
-}
-
-fn too_large(limit: usize) -> ClientError {
-    ClientError::Protocol(signalr_protocol::ProtocolError::MessageTooLarge { limit })
 }
 
 /// Opens the receive channel with `what` (`connect` or `reconnect`, which sends the cursor
@@ -144,37 +141,6 @@ async fn poll_request(
         });
     }
     Ok(response)
-}
-
-/// A whole response body, no larger than `limit`, within `timeout`.
-pub(crate) async fn read_body(
-    mut response: reqwest::Response,
-    limit: Option<usize>,
-    timeout: Duration,
-    operation: Operation,
-) -> Result<Vec<u8>, ClientError> {
-    let read = async {
-        let mut body = Vec::new();
-        while let Some(chunk) = response
-            .chunk()
-            .await
-            .map_err(|e| ClientError::request(operation, e))?
-        {
-            body.extend_from_slice(&chunk);
-            if let Some(limit) = limit
-                && body.len() > limit
-            {
-                return Err(too_large(limit));
-            }
-        }
-        Ok(body)
-    };
-    tokio::time::timeout(timeout, read)
-        .await
-        .map_err(|_| ClientError::Timeout {
-            operation,
-            after: timeout,
-        })?
 }
 
 impl Channel {

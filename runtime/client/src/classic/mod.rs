@@ -40,6 +40,7 @@
 //!   to cancel a call, so the server runs it to its end;
 //! - negotiate redirects (Azure SignalR Service) are not followed.
 
+mod body;
 mod builder;
 mod channel;
 mod run;

@@ -12,7 +12,8 @@ use signalr_protocol::negotiate::{NegotiateError, TransportType};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::channel::{self, Channel, read_body};
+use super::body::read_body;
+use super::channel::{self, Channel};
 use super::session::{Session, transport_name};
 use super::urls::{self, CLIENT_PROTOCOL, Urls};
 use super::{ClassicState, Shared};

@@ -17,8 +17,8 @@ use signalr_protocol::{Arguments, Payload};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 
+use super::body::read_body;
 use super::builder::ClassicConfig;
-use super::channel::read_body;
 use super::urls::Urls;
 use crate::engine::Handlers;
 use crate::error::{ClientError, Operation};

@@ -19,15 +19,6 @@ pub(crate) struct ScaleOut {
     protocols: Vec<Protocol>,
 }
 
-/// What adding a connection to a group did.
-pub(crate) enum Added {
-    /// The connection is not on this server.
-    NotHere,
-    /// Added (or already a member); with a backplane and the group's first member here,
-    /// the wait for the group's subscription.
-    Here(Option<BoxFuture<()>>),
-}
-
 /// Gives a server its backplane (once).
 pub(crate) fn attach(
     registry: &Arc<Registry>,

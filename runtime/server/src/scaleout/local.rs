@@ -7,13 +7,21 @@ use std::sync::{Arc, Weak};
 use signalr_protocol::{HubMessage, IntoArguments, Protocol, decode_frames};
 use tokio::sync::oneshot;
 
-use super::hooks::Added;
 use super::{Audience, ClientResult, SerializedMessage};
 use crate::clients::codec::{CODEC_SLOTS, Codec, HubProtocolCodec};
 use crate::clients::registry::{Connection, Registry, Target};
 use crate::error::HubError;
 use crate::frame::Frame;
 use crate::hub::BoxFuture;
+
+/// What adding a connection to a group did.
+pub(crate) enum Added {
+    /// The connection is not on this server.
+    NotHere,
+    /// Added (or already a member); with a backplane and the group's first member here,
+    /// the wait for the group's subscription.
+    Here(Option<BoxFuture<()>>),
+}
 
 /// This server's side of a farm, for its backplane: delivering what other servers sent to
 /// the connections here.

@@ -25,6 +25,7 @@ use crate::hub::BoxFuture;
 /// protocol), nothing, or its error.
 pub type ClientResult = Result<Option<signalr_protocol::Payload<'static>>, HubError>;
 pub(crate) use hooks::*;
+pub(crate) use local::Added;
 pub use local::LocalHub;
 
 /// A hub message serialized once per hub protocol: for each, the message framed exactly as
