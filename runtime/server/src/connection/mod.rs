@@ -149,8 +149,6 @@ async fn serve(
         ..
     } = transport;
     let close: writer::CloseSlot = Arc::new(Mutex::new(Vec::new()));
-    // Fires once the connection's end is decided and its Close is in `close`.
-    let finish = CancellationToken::new();
     let keep_alive = keep_alive.then_some(opts.keep_alive_interval);
     let (writer, reconnect, half) = match next {
         None => {
@@ -163,6 +161,8 @@ async fn serve(
             (None, None, Some(half))
         }
         Some(next) => {
+            // Fires once the connection's end is decided and its Close is in `close`.
+            let finish = CancellationToken::new();
             let (reconnect, sinks, lost) =
                 stateful::split(opts.stateful_reconnect_buffer_size, next);
             let writer = tokio::spawn(
@@ -179,7 +179,7 @@ async fn serve(
                 )
                 .in_current_span(),
             );
-            (Some(writer), Some(reconnect), None)
+            (Some((writer, finish)), Some(reconnect), None)
         }
     };
 
@@ -270,9 +270,9 @@ async fn serve(
     // stream cut off here never reaches the client as a whole one.
     abort.cancel();
     reader.teardown.cancel();
-    finish.cancel();
     match writer {
-        Some(writer) => {
+        Some((writer, finish)) => {
+            finish.cancel();
             let _ = writer.await;
         }
         None => {

@@ -33,7 +33,14 @@ pub(crate) enum WriteError {
 
 /// The write half of one connection.
 pub(crate) struct WriteHalf {
-    state: State,
+    /// `None` once the transport failed or the connection's end took it.
+    io: Option<(Outgoing, OutboxReceiver)>,
+    held: Option<Frame>,
+    ping: Option<Frame>,
+    ping_due: bool,
+    /// Set while a write is pending: when it must have finished (armed only then).
+    deadline: Option<Pin<Box<Sleep>>>,
+    last_send: Instant,
     send_timeout: Duration,
     keep_alive: Option<Duration>,
 }
@@ -46,17 +53,6 @@ pub(crate) struct Parts {
     pub(crate) held: Option<Frame>,
 }
 
-struct State {
-    /// `None` once the transport failed or the connection's end took it.
-    io: Option<(Outgoing, OutboxReceiver)>,
-    held: Option<Frame>,
-    ping: Option<Frame>,
-    ping_due: bool,
-    /// Set while a write is pending: when it must have finished (armed only then).
-    deadline: Option<Pin<Box<Sleep>>>,
-    last_send: Instant,
-}
-
 impl WriteHalf {
     pub(crate) fn new(
         sink: Outgoing,
@@ -66,14 +62,12 @@ impl WriteHalf {
         send_timeout: Duration,
     ) -> Self {
         WriteHalf {
-            state: State {
-                io: Some((sink, rx)),
-                held: None,
-                ping,
-                ping_due: false,
-                deadline: None,
-                last_send: Instant::now(),
-            },
+            io: Some((sink, rx)),
+            held: None,
+            ping,
+            ping_due: false,
+            deadline: None,
+            last_send: Instant::now(),
             send_timeout,
             keep_alive,
         }
@@ -92,26 +86,25 @@ impl WriteHalf {
         conn: &Connection,
         cx: &mut Context<'_>,
     ) -> Poll<Result<(), WriteError>> {
-        let state = &mut self.state;
-        let Some((_, rx)) = state.io.as_ref() else {
+        let Some((_, rx)) = self.io.as_ref() else {
             return Poll::Pending;
         };
-        if state.deadline.is_none() && state.held.is_none() && !state.ping_due && !rx.has_frames() {
+        if self.deadline.is_none() && self.held.is_none() && !self.ping_due && !rx.has_frames() {
             return Poll::Pending;
         }
-        match state.drive(conn, cx) {
+        match self.drive(conn, cx) {
             Poll::Ready(r) => {
-                state.deadline = None;
+                self.deadline = None;
                 Poll::Ready(r.map_err(|()| WriteError::Failed))
             }
             Poll::Pending => {
                 let timeout = self.send_timeout;
-                let deadline = state
+                let deadline = self
                     .deadline
                     .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
                 if deadline.as_mut().poll(cx).is_ready() {
                     // What is stuck in the transport is given up with it.
-                    state.io = None;
+                    self.io = None;
                     return Poll::Ready(Err(WriteError::Timeout));
                 }
                 Poll::Pending
@@ -121,30 +114,27 @@ impl WriteHalf {
 
     /// When a frame last went out.
     pub(crate) fn last_send(&self) -> Instant {
-        self.state.last_send
+        self.last_send
     }
 
     /// Makes the next write send a Ping first.
     pub(crate) fn ping(&mut self) {
-        self.state.ping_due = true;
+        self.ping_due = true;
     }
 
     /// Takes the transport and the queue back, for the connection's end: `None` when the
     /// transport failed, a write timed out, or a write is still pending (the client is not
     /// reading: the end does not wait for it, and the transport is dropped).
     pub(crate) fn take(&mut self) -> Option<Parts> {
-        let state = &mut self.state;
-        if state.deadline.is_some() {
-            state.io = None;
+        if self.deadline.is_some() {
+            self.io = None;
             return None;
         }
-        let held = state.held.take();
-        let (sink, rx) = state.io.take()?;
+        let held = self.held.take();
+        let (sink, rx) = self.io.take()?;
         Some(Parts { sink, rx, held })
     }
-}
 
-impl State {
     /// Feeds the held frame, the Ping if due and the queued frames to the transport (a
     /// flush after every batch), then flushes.
     fn drive(&mut self, conn: &Connection, cx: &mut Context<'_>) -> Poll<Result<(), ()>> {
