@@ -27,8 +27,8 @@ use signalr_server::{
 };
 
 /// jemalloc, with the default `jemalloc` feature: its background threads return the memory of
-/// closed connections to the system, where glibc's malloc and mimalloc keep it (BENCHMARKS.md
-/// has the measurements).
+/// closed connections to the system, where glibc's malloc and mimalloc keep it, with the
+/// settings of `signalr_examples::alloc` (BENCHMARKS.md has the measurements).
 #[cfg(all(feature = "jemalloc", not(target_env = "msvc")))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
@@ -71,8 +71,18 @@ fn user_of(req: &AuthRequest<'_>) -> std::future::Ready<Result<Option<Identity>,
     std::future::ready(Ok(req.bearer_token().map(Identity::new)))
 }
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    signalr_examples::alloc::configure();
+    match signalr_examples::alloc::runtime() {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(e) => {
+            eprintln!("conformance-server: cannot start the runtime: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> ExitCode {
     let Args { listen, redis } = match parse_args() {
         Ok(a) => a,
         Err(e) => {

@@ -55,7 +55,10 @@ pub(crate) async fn run(
     abort: CancellationToken,
     next: Option<mpsc::Receiver<Transport>>,
 ) {
-    let span = tracing::info_span!(
+    // At DEBUG, like tower-http's request spans: a span costs the subscriber memory and
+    // every poll of the connection an enter and exit, so servers logging at INFO do not pay
+    // for it; the warnings and errors of a connection name it themselves.
+    let span = tracing::debug_span!(
         "signalr.connection",
         connection_id = %owner.id,
         transport = ?transport.kind,
@@ -212,7 +215,7 @@ async fn serve(
             End::Aborted
         }
         Err(panic) => {
-            tracing::error!("on_connected panicked: {}", panic_message(&*panic));
+            tracing::error!(connection = %conn.id, "on_connected panicked: {}", panic_message(&*panic));
             conn.close_with_error(closed_with_error(
                 "on_connected panicked",
                 "Exception",
@@ -301,6 +304,6 @@ async fn serve(
     .catch_unwind()
     .await;
     if let Err(panic) = disconnected {
-        tracing::error!("on_disconnected panicked: {}", panic_message(&*panic));
+        tracing::error!(connection = %caller.connection_id, "on_disconnected panicked: {}", panic_message(&*panic));
     }
 }

@@ -288,7 +288,7 @@ impl Reader {
                             return End::Aborted;
                         }
                         WriteError::Timeout => {
-                            tracing::warn!("client not reading within the send timeout; closing the connection");
+                            tracing::warn!(connection = %self.conn.id, "client not reading within the send timeout; closing the connection");
                             self.conn.close_with_error("The client is not reading its messages.");
                             return End::Aborted;
                         }
