@@ -30,7 +30,7 @@ pub fn configure() {
 }
 
 /// A multi-thread tokio runtime whose workers hand their cached free memory back to
-/// jemalloc when they park after freeing [`FLUSH_AFTER_FREED`] bytes or more.
+/// jemalloc when they park after freeing 4 MiB or more since they last did.
 pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
     let mut builder = tokio::runtime::Builder::new_multi_thread();
     builder.enable_all();
