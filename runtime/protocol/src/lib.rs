@@ -34,6 +34,7 @@
 
 mod binary;
 pub mod classic;
+mod codec;
 mod error;
 mod framing;
 pub mod handshake;

@@ -1,11 +1,7 @@
-//! The two hub protocols and what they share: names, versions, transfer formats, and
-//! encoding and decoding whole frames.
+//! The two hub protocols and what they share: names, versions and transfer formats (their
+//! frame codecs are in `codec.rs`).
 
 use std::fmt;
-
-use crate::error::ProtocolError;
-use crate::message::HubMessage;
-use crate::{json, msgpack};
 
 /// How a transport carries frames: text (UTF-8) or binary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -67,33 +63,6 @@ impl Protocol {
             Protocol::Json => TransferFormat::Text,
             Protocol::MessagePack => TransferFormat::Binary,
         }
-    }
-
-    /// Decodes one message from one frame, without its record separator or length prefix.
-    ///
-    /// Payloads stay raw and borrow from `frame`.
-    pub fn decode_frame(self, frame: &[u8]) -> Result<HubMessage<'_>, ProtocolError> {
-        match self {
-            Protocol::Json => json::decode(frame),
-            Protocol::MessagePack => msgpack::decode(frame),
-        }
-    }
-
-    /// Appends `msg`, framed (with its record separator or length prefix), to `out`.
-    ///
-    /// Fails, leaving `out` as it was, if a payload of `msg` is in the other protocol's encoding.
-    pub fn encode(self, msg: &HubMessage<'_>, out: &mut Vec<u8>) -> Result<(), ProtocolError> {
-        match self {
-            Protocol::Json => json::encode(msg, out),
-            Protocol::MessagePack => msgpack::encode(msg, out),
-        }
-    }
-
-    /// Encodes `msg` into a new framed buffer.
-    pub fn to_frame(self, msg: &HubMessage<'_>) -> Result<Vec<u8>, ProtocolError> {
-        let mut out = Vec::with_capacity(64);
-        self.encode(msg, &mut out)?;
-        Ok(out)
     }
 }
 

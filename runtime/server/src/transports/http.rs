@@ -21,7 +21,6 @@ use crate::dialect::ConnectRequest;
 use crate::frame::Frame;
 use crate::identity::Identity;
 use crate::transport::Transport;
-use crate::transports::tokens::{Active, PendingConnection, Tokens};
 use crate::transports::{not_found, text};
 
 /// Request bodies' chunks waiting for the connection's reader.
@@ -56,13 +55,12 @@ pub(crate) struct Joined {
     pub(crate) request: Option<Arc<ConnectRequest>>,
 }
 
-/// Starts the connection of a negotiated token over `kind`, registered under `token`;
-/// returns it and, for Server-Sent Events, the frames to stream.
+/// Starts connection `id` of user `user` over `kind`; returns it, for the caller to register
+/// under its token, and, for Server-Sent Events, the frames to stream.
 pub(crate) fn start(
     ctx: &Arc<HubContext>,
-    tokens: &Tokens,
-    token: &str,
-    pending: PendingConnection,
+    id: Arc<str>,
+    user: Option<Arc<str>>,
     joined: Joined,
     kind: TransportType,
 ) -> (Arc<HttpConnection>, Option<mpsc::Receiver<Frame>>) {
@@ -77,7 +75,7 @@ pub(crate) fn start(
     };
     let conn = Arc::new(HttpConnection {
         kind,
-        user: pending.user.clone(),
+        user: user.clone(),
         incoming: tokio::sync::Mutex::new(in_tx),
         outgoing,
         abort: abort.clone(),
@@ -87,7 +85,6 @@ pub(crate) fn start(
             last_seen: Instant::now(),
         }),
     });
-    tokens.set_active(token, Active::Http(conn.clone()));
     let transport =
         Transport {
             kind,
@@ -103,9 +100,9 @@ pub(crate) fn start(
             keep_alive: !long_polling,
         };
     let owner = Owner {
-        id: pending.id,
+        id,
         identity: joined.identity,
-        user: pending.user,
+        user,
         remote: joined.remote,
         request: joined.request,
     };

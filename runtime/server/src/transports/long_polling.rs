@@ -12,7 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::context::HubContext;
 use crate::transports::http::{self, HttpConnection};
-use crate::transports::tokens::{PendingConnection, Tokens};
+use crate::transports::tokens::{Active, PendingConnection, Tokens};
 use crate::transports::{cannot_change, text};
 
 /// The most bytes one poll answers with (more frames wait for the next poll).
@@ -52,7 +52,8 @@ pub(crate) fn first_poll(
     joined: http::Joined,
 ) -> Response {
     let kind = TransportType::LongPolling;
-    let (conn, _) = http::start(ctx, tokens, token, pending, joined, kind);
+    let (conn, _) = http::start(ctx, pending.id, pending.user, joined, kind);
+    tokens.set_active(token, Active::Http(conn.clone()));
     tokio::spawn(watchdog(
         tokens.clone(),
         ctx.options.disconnect_timeout,

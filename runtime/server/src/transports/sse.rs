@@ -16,7 +16,7 @@ use crate::context::HubContext;
 use crate::frame::Frame;
 use crate::transports::http;
 use crate::transports::not_found;
-use crate::transports::tokens::{PendingConnection, Tokens};
+use crate::transports::tokens::{Active, PendingConnection, Tokens};
 
 /// `GET {path}?id=TOKEN` with `Accept: text/event-stream`.
 pub(crate) fn connect(
@@ -27,7 +27,9 @@ pub(crate) fn connect(
     joined: http::Joined,
 ) -> Response {
     let kind = TransportType::ServerSentEvents;
-    let (conn, Some(rx)) = http::start(ctx, tokens, token, pending, joined, kind) else {
+    let (conn, rx) = http::start(ctx, pending.id, pending.user, joined, kind);
+    tokens.set_active(token, Active::Http(conn.clone()));
+    let Some(rx) = rx else {
         return not_found();
     };
     /// Ends the connection when the response ends, however it ends.
