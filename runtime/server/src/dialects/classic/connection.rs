@@ -18,12 +18,14 @@ use tokio_util::sync::CancellationToken;
 
 use super::buffer::MessageBuffer;
 use super::codec::ClassicCodec;
-use super::endpoint::Endpoint;
+use super::hub::EndpointHub;
+use super::options::ClassicOptions;
 use super::protect::{self, Protector};
 use crate::clients::Caller;
 use crate::clients::codec::Codec;
 use crate::clients::registry::{Connection, NewConnection, Outbox, OutboxReceiver};
 use crate::connection::panic_message;
+use crate::context::HubContext;
 use crate::error::HubError;
 use crate::frame::Frame;
 use crate::identity::Identity;
@@ -43,6 +45,8 @@ pub(super) struct Subscription {
     pub(super) hub: usize,
     /// The hub's name.
     pub(super) name: String,
+    /// The hub's context.
+    pub(super) ctx: Arc<HubContext>,
     pub(super) conn: Arc<Connection>,
     pub(super) caller: Caller,
 }
@@ -111,20 +115,20 @@ impl Drop for Receiving {
 
 impl ClassicConnection {
     /// Registers a new connection in the hubs it subscribed to (`hubs`, indices into the
-    /// endpoint), rejoins `groups` (hub index and group name), and starts moving what the
-    /// hubs send it into its buffer and watching for its disconnect.
+    /// endpoint's `all`), rejoins `groups` (hub index and group name), and starts moving what
+    /// the hubs send it into its buffer and watching for its disconnect.
     pub(super) async fn open(
-        endpoint: &Arc<Endpoint>,
+        all: &[EndpointHub],
+        options: &ClassicOptions,
         owner: Owner,
         hubs: &[usize],
         groups: &[(usize, String)],
     ) -> Arc<ClassicConnection> {
-        let options = &endpoint.options;
         let ended = CancellationToken::new();
         let mut subscriptions = Vec::with_capacity(hubs.len());
         let mut receivers = Vec::with_capacity(hubs.len());
         for &hub in hubs {
-            let h = &endpoint.hubs[hub];
+            let h = &all[hub];
             let ctx = &h.ctx;
             let (outbox, rx) = Outbox::new(ctx.options.maximum_outgoing_buffer_size);
             let codec: Arc<dyn Codec> = Arc::new(ClassicCodec {
@@ -156,6 +160,7 @@ impl ClassicConnection {
             subscriptions.push(Subscription {
                 hub,
                 name: h.name.clone(),
+                ctx: ctx.clone(),
                 conn,
                 caller,
             });
@@ -188,7 +193,7 @@ impl ClassicConnection {
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = conn.groups();
         tokio::spawn(pump(conn.clone(), receivers));
-        tokio::spawn(watch(endpoint.clone(), conn.clone()));
+        tokio::spawn(watch(conn.clone(), options.disconnect_timeout));
         conn
     }
 
@@ -266,12 +271,12 @@ impl ClassicConnection {
     /// Runs the hooks of a connection that starts: each subscribed hub's filters'
     /// `on_connected`, then its `on_connected` hook (once; later calls do nothing). An
     /// error or a panic is the start's error.
-    pub(super) async fn start(&self, endpoint: &Endpoint) -> Result<(), HubError> {
+    pub(super) async fn start(&self) -> Result<(), HubError> {
         if self.started.swap(true, Ordering::AcqRel) {
             return Ok(());
         }
         for s in &self.subscriptions {
-            let ctx = &endpoint.hubs[s.hub].ctx;
+            let ctx = &s.ctx;
             let run = async {
                 ctx.filters.connected(&s.caller).await?;
                 if let Some(hook) = &ctx.hub.on_connected {
@@ -321,18 +326,17 @@ impl ClassicConnection {
         Some(protector.protect(protect::GROUPS, &text))
     }
 
-    /// Ends the connection (once): the receive request ends, the hubs forget it, and its
-    /// `on_disconnected` hooks run if it had started.
-    pub(super) async fn disconnect(&self, endpoint: &Endpoint, stop_called: bool) {
+    /// Ends the connection (once): the receive request ends, the hubs and the endpoint
+    /// forget it, and its `on_disconnected` hooks run if it had started.
+    pub(super) async fn disconnect(&self, stop_called: bool) {
         if self.disconnected.swap(true, Ordering::AcqRel) {
             return;
         }
         tracing::debug!(connection = %self.owner.id, stop_called, "classic connection disconnected");
-        endpoint.forget(&self.owner.id);
         self.ended.cancel();
         self.buffer.close();
         for s in &self.subscriptions {
-            let ctx = &endpoint.hubs[s.hub].ctx;
+            let ctx = &s.ctx;
             s.conn.fail_pending_results();
             ctx.registry.remove(&s.conn);
         }
@@ -340,7 +344,7 @@ impl ClassicConnection {
             return;
         }
         for s in &self.subscriptions {
-            let ctx = &endpoint.hubs[s.hub].ctx;
+            let ctx = &s.ctx;
             let run = async {
                 if let Some(hook) = &ctx.hub.on_disconnected {
                     hook(s.caller.clone()).await;
@@ -386,8 +390,7 @@ async fn pump(conn: Arc<ClassicConnection>, receivers: Vec<(Arc<Connection>, Out
 
 /// Declares the connection disconnected when no receive request is open for the
 /// disconnect timeout, or when a hub ended it.
-async fn watch(endpoint: Arc<Endpoint>, conn: Arc<ClassicConnection>) {
-    let timeout = endpoint.options.disconnect_timeout;
+async fn watch(conn: Arc<ClassicConnection>, timeout: Duration) {
     let aborted = stream::select_all(
         conn.subscriptions
             .iter()
@@ -419,14 +422,14 @@ async fn watch(endpoint: Arc<Endpoint>, conn: Arc<ClassicConnection>) {
                     state.active.is_none() && Some(state.generation) == idle
                 };
                 if still {
-                    conn.disconnect(&endpoint, false).await;
+                    conn.disconnect(false).await;
                     return;
                 }
             }
             () = &mut changed => {}
             Some(()) = aborted.next(), if !conn.subscriptions.is_empty() => {
                 tracing::debug!(connection = %conn.owner.id, "a hub ended the classic connection");
-                conn.disconnect(&endpoint, false).await;
+                conn.disconnect(false).await;
                 return;
             }
             () = conn.ended.cancelled() => return,

@@ -5,40 +5,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use signalr_protocol::classic::proxy::{ProxyHub, ProxyMethod};
-
 use super::connection::{ClassicConnection, Owner};
+use super::hub::EndpointHub;
 use super::options::ClassicOptions;
 use super::protect::Protector;
-use crate::context::HubContext;
-
-/// One hub of the endpoint.
-pub(super) struct EndpointHub {
-    /// The hub's name (`H`; clients name it case-insensitively).
-    pub(super) name: String,
-    pub(super) ctx: Arc<HubContext>,
-}
-
-impl EndpointHub {
-    /// The hub's JavaScript proxy: its methods and their parameters.
-    pub(super) fn proxy(&self) -> ProxyHub {
-        let hub = &self.ctx.hub;
-        ProxyHub {
-            name: self.name.clone(),
-            methods: hub
-                .methods
-                .iter()
-                .map(|m| ProxyMethod {
-                    name: m.name().to_owned(),
-                    params: hub
-                        .parameter_names(m.name())
-                        .map(<[String]>::to_vec)
-                        .unwrap_or_default(),
-                })
-                .collect(),
-        }
-    }
-}
 
 /// The shared state of one classic endpoint.
 pub(super) struct Endpoint {
@@ -91,19 +61,33 @@ impl Endpoint {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// The open connection with this id.
+    /// The open connection with this id (one that ended is no longer open, even before it
+    /// is forgotten).
     pub(super) fn get(&self, id: &str) -> Option<Arc<ClassicConnection>> {
-        self.lock().get(id).cloned()
+        self.lock()
+            .get(id)
+            .filter(|c| !c.ended.is_cancelled())
+            .cloned()
     }
 
     /// How many connections are open.
     pub(super) fn len(&self) -> usize {
-        self.lock().len()
+        self.lock()
+            .values()
+            .filter(|c| !c.ended.is_cancelled())
+            .count()
     }
 
-    /// Forgets a connection that ended.
-    pub(super) fn forget(&self, id: &str) {
-        self.lock().remove(id);
+    /// Forgets `conn` once it ended (unless its id was opened again since).
+    async fn forget_when_ended(self: Arc<Self>, conn: Arc<ClassicConnection>) {
+        conn.ended.cancelled().await;
+        let mut table = self.lock();
+        if table
+            .get(&conn.owner.id)
+            .is_some_and(|c| Arc::ptr_eq(c, &conn))
+        {
+            table.remove(&conn.owner.id);
+        }
     }
 
     /// The open connection with the owner's id, or a new one subscribed to `hubs` (having
@@ -119,8 +103,9 @@ impl Endpoint {
             return (c, false);
         }
         let id = owner.id.clone();
-        let conn = ClassicConnection::open(self, owner, hubs, groups).await;
+        let conn = ClassicConnection::open(&self.hubs, &self.options, owner, hubs, groups).await;
         self.lock().insert(id, conn.clone());
+        tokio::spawn(self.clone().forget_when_ended(conn.clone()));
         (conn, true)
     }
 }

@@ -19,6 +19,7 @@ mod buffer;
 mod codec;
 mod connection;
 mod endpoint;
+mod hub;
 mod invoke;
 mod options;
 mod protect;
@@ -37,7 +38,8 @@ pub use options::ClassicOptions;
 pub use state::CallerState;
 
 use crate::server::HubServer;
-use endpoint::{Endpoint, EndpointHub};
+use endpoint::Endpoint;
+use hub::EndpointHub;
 
 /// The path classic clients connect to by default.
 pub const DEFAULT_PATH: &str = "/signalr";

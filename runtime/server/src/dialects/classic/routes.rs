@@ -72,16 +72,16 @@ async fn dispatch(endpoint: Arc<Endpoint>, request: Request) -> Response {
     match kind {
         Kind::Abort => {
             if let Some(conn) = endpoint.get(&id) {
-                conn.disconnect(&endpoint, true).await;
+                conn.disconnect(true).await;
             }
             ([(header::CONTENT_TYPE, "text/plain")], "").into_response()
         }
         Kind::Start => {
             let (conn, _) = endpoint.get_or_open(owner, &hubs.subscribed, &[]).await;
-            match conn.start(&endpoint).await {
+            match conn.start().await {
                 Ok(()) => json(STARTED),
                 Err(e) => {
-                    conn.disconnect(&endpoint, false).await;
+                    conn.disconnect(false).await;
                     fail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
                 }
             }
@@ -268,8 +268,8 @@ async fn receive(
     // too, so its end raises `on_disconnected` in turn.
     let delayed_start = req.protocol() >= ProtocolVersion::DELAYED_START;
     let starts = (connect && !delayed_start) || (created && !connect);
-    if starts && let Err(e) = conn.start(endpoint).await {
-        conn.disconnect(endpoint, false).await;
+    if starts && let Err(e) = conn.start().await {
+        conn.disconnect(false).await;
         return fail(StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
     }
     respond(endpoint, conn, transport, upgrade, from, connect)
