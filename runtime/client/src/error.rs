@@ -282,7 +282,7 @@ pub enum ClientError {
     /// A SignalARRR server failed the call with its structured error (code, exception type,
     /// message); the text is the message.
     #[error("{0}")]
-    Remote(Box<crate::signalarrr::RemoteError>),
+    Remote(Box<crate::remote_error::RemoteError>),
 }
 
 /// An error with a plain message, for sources that are not errors of another crate.

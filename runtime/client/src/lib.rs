@@ -58,6 +58,7 @@ mod engine;
 mod error;
 mod hub_client;
 mod reconnect;
+mod remote_error;
 pub mod signalarrr;
 mod stateful;
 mod transport;

@@ -28,7 +28,6 @@
 //! What the dialect cannot carry fails with an error: upload streams among a call's
 //! arguments (SignalARRR moves binary values over HTTP instead).
 
-mod failure;
 mod messages;
 mod receiver;
 
@@ -47,7 +46,7 @@ use crate::engine::{HandlerResult, Handlers};
 use crate::error::ClientError;
 use crate::hub_client::HubClient;
 
-pub use failure::{KNOWN_CODES, RemoteError};
+pub use crate::remote_error::{KNOWN_CODES, RemoteError};
 
 use messages::{
     CANCEL_TOKEN_FROM_SERVER, CHALLENGE_AUTHENTICATION, INVOKE_MESSAGE_RESULT,
@@ -204,7 +203,7 @@ impl HubClient for SignalarrrConnection {
                 cancellation,
             )
         });
-        async move { started?.await.map_err(failure::decode) }
+        async move { started?.await.map_err(decode) }
     }
 
     fn send_raw(
@@ -215,13 +214,13 @@ impl HubClient for SignalarrrConnection {
         let started = self
             .request(method, call)
             .map(|request| self.inner.connection.send(SEND_MESSAGE, request));
-        async move { started?.await.map_err(failure::decode) }
+        async move { started?.await.map_err(decode) }
     }
 
     fn stream_raw(&self, method: &str, call: RawCall) -> PayloadStream {
         match self.request(method, call) {
             Ok(request) => HubClient::stream_raw(&self.inner.connection, STREAM_MESSAGE, request)
-                .map(|item| item.map_err(failure::decode))
+                .map(|item| item.map_err(decode))
                 .boxed(),
             Err(e) => futures_util::stream::once(async move { Err(e) }).boxed(),
         }
@@ -245,5 +244,37 @@ impl HubClient for SignalarrrConnection {
 
     fn on_close(&self, callback: impl Fn(Option<&ClientError>) + Send + Sync + 'static) {
         self.inner.connection.on_close(callback);
+    }
+}
+
+/// A call's error with SignalARRR's envelope read out of a server's error text.
+fn decode(error: ClientError) -> ClientError {
+    match error {
+        ClientError::Hub(text) => match RemoteError::parse(&text) {
+            Some(remote) => ClientError::Remote(Box::new(remote)),
+            None => ClientError::Hub(text),
+        },
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_call_error_carrying_the_envelope_becomes_remote_and_others_stay() {
+        let text = "An unexpected error occurred invoking 'InvokeMessageResult' on the server. HARRRException: {\"Version\":1,\"Code\":\"argument_binding_failed\",\"Type\":\"System.ArgumentException\",\"Message\":\"Invalid value provided\"}";
+        let d = decode(ClientError::Hub(text.to_owned()));
+        assert!(
+            matches!(&d, ClientError::Remote(r) if r.code.as_deref() == Some("argument_binding_failed"))
+        );
+        assert_eq!(d.to_string(), "Invalid value provided");
+        let plain = decode(ClientError::Hub("Invocation failed.".into()));
+        assert!(matches!(plain, ClientError::Hub(t) if t == "Invocation failed."));
+        let other = decode(ClientError::ConnectionClosed);
+        assert!(matches!(other, ClientError::ConnectionClosed));
     }
 }

@@ -7,8 +7,6 @@ use std::fmt;
 use serde::Deserialize;
 use signalr_protocol::Payload;
 
-use crate::error::ClientError;
-
 /// What precedes the envelope in the error text SignalR wraps it in.
 const MARKER: &str = "HARRRException: ";
 
@@ -134,17 +132,6 @@ fn legacy(text: &str) -> Option<RemoteError> {
     })
 }
 
-/// A call's error with SignalARRR's envelope read out of a server's error text.
-pub(crate) fn decode(error: ClientError) -> ClientError {
-    match error {
-        ClientError::Hub(text) => match RemoteError::parse(&text) {
-            Some(remote) => ClientError::Remote(Box::new(remote)),
-            None => ClientError::Hub(text),
-        },
-        other => other,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -160,11 +147,6 @@ mod tests {
         assert_eq!(e.message, "Invalid value provided (Parameter 'testParam')");
         assert_eq!(e.inner.as_ref().unwrap().message, "inner");
         assert_eq!(e.normalized_code(), "argument_binding_failed");
-        let d = decode(ClientError::Hub(text.to_owned()));
-        assert_eq!(
-            d.to_string(),
-            "Invalid value provided (Parameter 'testParam')"
-        );
     }
 
     #[test]
@@ -186,7 +168,5 @@ mod tests {
         assert_eq!(e.message, "not allowed");
         assert!(RemoteError::parse("Method does not exist.").is_none());
         assert!(RemoteError::parse(r#"{"Message":"no type"}"#).is_none());
-        let plain = decode(ClientError::Hub("Invocation failed.".into()));
-        assert!(matches!(plain, ClientError::Hub(t) if t == "Invocation failed."));
     }
 }
