@@ -116,7 +116,7 @@ impl Drop for Receiving {
 impl ClassicConnection {
     /// Registers a new connection in the hubs it subscribed to (`hubs`, indices into the
     /// endpoint's `all`), rejoins `groups` (hub index and group name), and starts moving what
-    /// the hubs send it into its buffer and watching for its disconnect.
+    /// the hubs send it into its buffer; the endpoint then runs [`watch`] for it.
     pub(super) async fn open(
         all: &[EndpointHub],
         options: &ClassicOptions,
@@ -193,7 +193,6 @@ impl ClassicConnection {
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = conn.groups();
         tokio::spawn(pump(conn.clone(), receivers));
-        tokio::spawn(watch(conn.clone(), options.disconnect_timeout));
         conn
     }
 
@@ -390,7 +389,9 @@ async fn pump(conn: Arc<ClassicConnection>, receivers: Vec<(Arc<Connection>, Out
 
 /// Declares the connection disconnected when no receive request is open for the
 /// disconnect timeout, or when a hub ended it.
-async fn watch(conn: Arc<ClassicConnection>, timeout: Duration) {
+///
+/// Returns only once the connection ended, however it ended.
+pub(super) async fn watch(conn: Arc<ClassicConnection>, timeout: Duration) {
     let aborted = stream::select_all(
         conn.subscriptions
             .iter()

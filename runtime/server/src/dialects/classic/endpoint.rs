@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use super::connection::{ClassicConnection, Owner};
+use super::connection::{self, ClassicConnection, Owner};
 use super::hub::EndpointHub;
 use super::options::ClassicOptions;
 use super::protect::Protector;
@@ -78,9 +78,10 @@ impl Endpoint {
             .count()
     }
 
-    /// Forgets `conn` once it ended (unless its id was opened again since).
-    async fn forget_when_ended(self: Arc<Self>, conn: Arc<ClassicConnection>) {
-        conn.ended.cancelled().await;
+    /// Watches `conn` until it ends (it returns only then), then forgets it unless its id
+    /// was opened again since.
+    async fn watch(self: Arc<Self>, conn: Arc<ClassicConnection>) {
+        connection::watch(conn.clone(), self.options.disconnect_timeout).await;
         let mut table = self.lock();
         if table
             .get(&conn.owner.id)
@@ -105,7 +106,7 @@ impl Endpoint {
         let id = owner.id.clone();
         let conn = ClassicConnection::open(&self.hubs, &self.options, owner, hubs, groups).await;
         self.lock().insert(id, conn.clone());
-        tokio::spawn(self.clone().forget_when_ended(conn.clone()));
+        tokio::spawn(self.clone().watch(conn.clone()));
         (conn, true)
     }
 }
